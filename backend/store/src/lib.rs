@@ -1,0 +1,23 @@
+//! The platform store. All access goes through [`Store::begin`], which opens a transaction
+//! and sets the tenant [`Context`] first, so Postgres row-level security decides what every
+//! statement can see or write. There is no other way to reach the pool from outside.
+
+mod api_keys;
+mod audit;
+mod context;
+mod error;
+mod members;
+mod organisations;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod users;
+
+pub use api_keys::{ApiKeyRecord, NewApiKey};
+pub use audit::{AuditFilter, AuditRecord, NewAuditEntry};
+pub use context::Context;
+pub use error::StoreError;
+pub use members::{MemberRecord, MembershipRecord};
+pub use organisations::OrganisationRecord;
+pub use store::{MIGRATOR, RoleCheck, Scoped, Store};
+pub use users::UserRecord;
