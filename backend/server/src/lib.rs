@@ -1,1 +1,18 @@
+//! Kurobe's server: configuration, authentication, the HTTP routes, and the `app(state)`
+//! router shared by the binary and the tests.
 
+pub mod accounts;
+pub mod admin;
+pub mod audit;
+pub mod auth;
+pub mod crypto;
+pub mod http;
+pub mod serve;
+pub mod settings;
+pub mod state;
+pub mod telemetry;
+
+pub use http::{app, openapi};
+pub use serve::{build_state, migrate, serve, shutdown_signal};
+pub use settings::Settings;
+pub use state::AppState;

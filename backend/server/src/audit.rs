@@ -1,0 +1,249 @@
+//! The audit trail of HTTP requests. Handlers record their successes inside their own
+//! transaction (so the row commits with the change); [`request_context`] records every
+//! refusal and failure after the handler returned, before the response leaves. Either way
+//! the row is committed before the client sees an answer.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::{Arc, Mutex},
+};
+
+use axum::{
+    extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State},
+    http::{HeaderMap, HeaderValue, StatusCode, request::Parts},
+    middleware::Next,
+    response::Response,
+};
+use kurobe_api::ErrorCode;
+use kurobe_core::{AuditOutcome, Principal};
+use kurobe_store::{Context, NewAuditEntry, Scoped, StoreError};
+use uuid::Uuid;
+
+use crate::{http::ApiError, state::AppState};
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being served on this task, for error bodies and logs.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// Who is acting, as far as it is known.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Actor {
+    pub org_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+    pub api_key_id: Option<Uuid>,
+}
+
+impl From<&Principal> for Actor {
+    fn from(p: &Principal) -> Self {
+        Actor { org_id: Some(p.org_id), user_id: Some(p.user_id), api_key_id: p.api_key_id() }
+    }
+}
+
+/// What a request has revealed about itself so far: filled in by authentication and by the
+/// handler, read by [`request_context`] when the request fails.
+#[derive(Debug, Default)]
+pub struct AuditSlot(Mutex<SlotState>);
+
+#[derive(Debug, Default, Clone)]
+struct SlotState {
+    actor: Actor,
+    action: Option<&'static str>,
+    target: Option<String>,
+    recorded: bool,
+}
+
+impl AuditSlot {
+    fn with<R>(&self, f: impl FnOnce(&mut SlotState) -> R) -> R {
+        // A poisoned lock only means another thread panicked mid-update; the data is plain.
+        f(&mut self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    pub fn identify(&self, org_id: Uuid, user_id: Option<Uuid>, api_key_id: Option<Uuid>) {
+        self.with(|s| s.actor = Actor { org_id: Some(org_id), user_id, api_key_id });
+    }
+
+    pub fn set_actor(&self, actor: Actor) {
+        self.with(|s| s.actor = actor);
+    }
+}
+
+/// The facts about a request that every audit row carries.
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+/// The handler's access to the audit trail of its request.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    slot: Arc<AuditSlot>,
+    meta: Arc<RequestMeta>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Audit {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let slot = parts.extensions.get::<Arc<AuditSlot>>().cloned();
+        let meta = parts.extensions.get::<Arc<RequestMeta>>().cloned();
+        match (slot, meta) {
+            (Some(slot), Some(meta)) => Ok(Audit { slot, meta }),
+            _ => Err(ApiError::Internal(anyhow::anyhow!("the request_context middleware is not installed"))),
+        }
+    }
+}
+
+impl Audit {
+    /// Names the action this request performs, so a failure is recorded under that name.
+    pub fn action(&self, action: &'static str, target: Option<String>) {
+        self.slot.with(|s| {
+            s.action = Some(action);
+            s.target = target;
+        });
+    }
+
+    pub fn slot(&self) -> &AuditSlot {
+        &self.slot
+    }
+
+    pub fn meta(&self) -> &RequestMeta {
+        &self.meta
+    }
+
+    /// Appends the success row inside the handler's transaction, which must be scoped to the
+    /// actor's organisation; it commits together with the change it describes.
+    pub async fn success(&self, tx: &mut Scoped, actor: Actor, details: serde_json::Value) -> Result<(), StoreError> {
+        let state = self.slot.with(|s| {
+            s.actor = actor;
+            s.clone()
+        });
+        let action = state.action.unwrap_or("unnamed").to_owned();
+        tx.append_audit(&entry(&self.meta, actor, action, state.target, AuditOutcome::Success, None, details)).await?;
+        self.slot.with(|s| s.recorded = true);
+        Ok(())
+    }
+}
+
+fn entry(
+    meta: &RequestMeta,
+    actor: Actor,
+    action: String,
+    target: Option<String>,
+    outcome: AuditOutcome,
+    error_code: Option<String>,
+    details: serde_json::Value,
+) -> NewAuditEntry {
+    NewAuditEntry {
+        org_id: actor.org_id,
+        actor_user_id: actor.user_id,
+        actor_api_key_id: actor.api_key_id,
+        action,
+        target,
+        outcome,
+        error_code,
+        ip: meta.ip,
+        user_agent: meta.user_agent.clone(),
+        request_id: Some(meta.request_id.clone()),
+        details,
+    }
+}
+
+/// A client-supplied request id is kept when it is short and plain, so ids correlate across
+/// systems; anything else is replaced rather than copied into logs and audit rows.
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| {
+            (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        })
+        .map_or_else(|| Uuid::now_v7().to_string(), str::to_owned)
+}
+
+fn client_ip(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
+    let forwarded = trust_forwarded_for
+        .then(|| req.headers().get("x-forwarded-for")?.to_str().ok()?.split(',').next()?.trim().parse().ok())
+        .flatten();
+    forwarded.or_else(|| req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+}
+
+/// Gives each request its id, collects what the audit trail needs, and records the request
+/// if it failed and the handler did not record it itself.
+pub async fn request_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let request_id = request_id(req.headers());
+    let meta = Arc::new(RequestMeta {
+        request_id: request_id.clone(),
+        ip: client_ip(&req, state.settings.server.trust_forwarded_for),
+        user_agent: req
+            .headers()
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(512).collect()),
+    });
+    let slot = Arc::new(AuditSlot::default());
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    req.extensions_mut().insert(slot.clone());
+    req.extensions_mut().insert(meta.clone());
+
+    let mut response = REQUEST_ID.scope(request_id.clone(), next.run(req)).await;
+
+    let status = response.status();
+    let recorded = slot.with(|s| s.recorded);
+    if let Some(route) = route.filter(|r| r.starts_with("/v1/"))
+        && (status.is_client_error() || status.is_server_error())
+        && !recorded
+    {
+        let state_snapshot = slot.with(|s| s.clone());
+        let code = response.extensions().get::<ErrorCode>().copied();
+        let outcome = if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+            AuditOutcome::Denied
+        } else {
+            AuditOutcome::Error
+        };
+        let action = state_snapshot.action.map_or_else(|| format!("http.{method} {route}"), str::to_owned);
+        let row = entry(
+            &meta,
+            state_snapshot.actor,
+            action,
+            state_snapshot.target,
+            outcome,
+            code.map(|c| c.as_str().to_owned()),
+            serde_json::json!({ "status": status.as_u16(), "route": route, "method": method.as_str() }),
+        );
+        if let Err(err) = record_failure(&state, &row).await {
+            tracing::error!(error = %err, request_id, "could not write the audit row of a failed request");
+        }
+    }
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+/// Appends the row; should its organisation have vanished meanwhile, the row is kept outside
+/// any organisation rather than lost.
+async fn record_failure(state: &AppState, row: &NewAuditEntry) -> Result<(), StoreError> {
+    match append(state, row).await {
+        Err(StoreError::Constraint { .. }) if row.org_id.is_some() => {
+            append(state, &NewAuditEntry { org_id: None, ..row.clone() }).await
+        }
+        result => result,
+    }
+}
+
+async fn append(state: &AppState, row: &NewAuditEntry) -> Result<(), StoreError> {
+    let context = row.org_id.map_or_else(Context::none, Context::org);
+    let mut tx = state.store.begin(&context).await?;
+    tx.append_audit(row).await?;
+    tx.commit().await
+}

@@ -1,0 +1,151 @@
+//! The one place where errors become HTTP responses.
+
+use axum::{
+    Json,
+    extract::rejection::{JsonRejection, PathRejection, QueryRejection},
+    http::{HeaderValue, StatusCode, header::RETRY_AFTER},
+    response::{IntoResponse, Response},
+};
+use kurobe_api::{ErrorBody, ErrorCode, ErrorDetail};
+use kurobe_store::StoreError;
+
+use crate::{audit::current_request_id, auth::AuthError};
+
+/// Every way a request can fail. The code (and so the status) of each is fixed; internal
+/// causes are logged with the request id and never sent to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request itself is wrong: malformed, mistyped or out of range.
+    #[error("{message}")]
+    Invalid { code: ErrorCode, message: String },
+    #[error(transparent)]
+    Auth(AuthError),
+    #[error("{message}")]
+    Forbidden { code: ErrorCode, message: String },
+    /// Absent, or present in another organisation: the two are indistinguishable by design.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Conflict { code: ErrorCode, message: String },
+    #[error("a service Kurobe depends on is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ApiError::Invalid { code: ErrorCode::ValidationFailed, message: message.into() }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        ApiError::Conflict { code: ErrorCode::Conflict, message: message.into() }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError::Forbidden { code: ErrorCode::Forbidden, message: message.into() }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ApiError::Invalid { code, .. } | ApiError::Forbidden { code, .. } | ApiError::Conflict { code, .. } => *code,
+            ApiError::Auth(err) => match err {
+                AuthError::Missing => ErrorCode::Unauthenticated,
+                AuthError::InvalidCredentials => ErrorCode::InvalidCredentials,
+                AuthError::InvalidToken | AuthError::NotAMember => ErrorCode::InvalidToken,
+                AuthError::TokenExpired => ErrorCode::TokenExpired,
+                AuthError::InvalidApiKey => ErrorCode::InvalidApiKey,
+                AuthError::ApiKeyRevoked => ErrorCode::ApiKeyRevoked,
+                AuthError::ApiKeyExpired => ErrorCode::ApiKeyExpired,
+                AuthError::Store(StoreError::Unavailable(_)) => ErrorCode::ServiceUnavailable,
+                AuthError::Store(_) => ErrorCode::Internal,
+            },
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::Unavailable(_) => ErrorCode::ServiceUnavailable,
+            ApiError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.code().status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The sentence sent to the client: the error's own for client errors, a generic one
+    /// for server errors (whose causes may name hosts, queries or credentials).
+    fn public_message(&self) -> String {
+        match self.code() {
+            ErrorCode::Internal | ErrorCode::ServiceUnavailable => self.code().description().to_owned(),
+            _ => self.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(_) => ApiError::Unavailable(err.into()),
+            _ => ApiError::Internal(err.into()),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::Store(store) => store.into(),
+            other => ApiError::Auth(other),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let (code, message) = match &rejection {
+            JsonRejection::JsonSyntaxError(_) => (ErrorCode::InvalidJson, rejection.body_text()),
+            JsonRejection::JsonDataError(_) => (ErrorCode::InvalidJson, rejection.body_text()),
+            JsonRejection::MissingJsonContentType(_) => {
+                (ErrorCode::UnsupportedMediaType, "send the body with `Content-Type: application/json`".into())
+            }
+            JsonRejection::BytesRejection(_) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                (ErrorCode::PayloadTooLarge, "the request body exceeds the size limit".into())
+            }
+            _ => (ErrorCode::BadRequest, rejection.body_text()),
+        };
+        ApiError::Invalid { code, message }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::Invalid { code: ErrorCode::BadRequest, message: rejection.body_text() }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::Invalid { code: ErrorCode::BadRequest, message: rejection.body_text() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let code = self.code();
+        let request_id = current_request_id();
+        match &self {
+            ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
+                tracing::error!(error = ?cause, code = code.as_str(), request_id, "request failed");
+            }
+            ApiError::Auth(AuthError::Store(cause)) => {
+                tracing::error!(error = ?cause, request_id, "authentication failed on the store");
+            }
+            _ => tracing::debug!(code = code.as_str(), message = %self, "request refused"),
+        }
+        let body = ErrorBody { error: ErrorDetail { code, message: self.public_message(), request_id } };
+        let mut response = (self.status(), Json(body)).into_response();
+        if code == ErrorCode::ServiceUnavailable {
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response.extensions_mut().insert(code);
+        response
+    }
+}

@@ -1,0 +1,151 @@
+//! Members of the caller's organisation and their roles.
+
+use axum::{extract::State, http::StatusCode};
+use kurobe_api::{
+    ErrorBody,
+    members::{AddMemberRequest, Member, UpdateMemberRequest},
+};
+use kurobe_core::{Permission, Principal, Role};
+use kurobe_store::{Context, MemberRecord, Scoped};
+use uuid::Uuid;
+
+use super::{ApiError, Auth, Json, Path, require};
+use crate::{
+    accounts::{self, normalise_email, normalise_name},
+    audit::{Actor, Audit},
+    state::AppState,
+};
+
+fn member(record: MemberRecord) -> Member {
+    Member {
+        user_id: record.user_id,
+        email: record.email,
+        display_name: record.display_name,
+        role: record.role,
+        joined_at: record.joined_at,
+    }
+}
+
+fn check_may_assign(principal: &Principal, role: Role) -> Result<(), ApiError> {
+    if principal.role.may_assign(role) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!("the {} role cannot assign or change the {role} role", principal.role)))
+    }
+}
+
+/// Refuses a change that would leave the organisation without an owner.
+async fn keep_an_owner(tx: &mut Scoped, current: Role, new: Option<Role>) -> Result<(), ApiError> {
+    if current == Role::Owner && new != Some(Role::Owner) && tx.lock_owner_count().await? <= 1 {
+        return Err(ApiError::conflict("an organisation must keep at least one owner"));
+    }
+    Ok(())
+}
+
+#[utoipa::path(get, path = "/v1/members", tag = "members", security(("bearer" = [])), responses(
+    (status = 200, body = Vec<Member>),
+    (status = 403, body = ErrorBody),
+))]
+pub async fn list(State(state): State<AppState>, Auth(principal): Auth) -> Result<Json<Vec<Member>>, ApiError> {
+    require(&principal, Permission::MembersManage)?;
+    let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
+    let members = tx.members().await?;
+    tx.commit().await?;
+    Ok(Json(members.into_iter().map(member).collect()))
+}
+
+/// Adds an existing account, or creates one with the given initial password.
+#[utoipa::path(post, path = "/v1/members", tag = "members", security(("bearer" = [])), request_body = AddMemberRequest,
+    responses(
+    (status = 201, body = Member),
+    (status = 403, body = ErrorBody),
+    (status = 409, description = "Already a member", body = ErrorBody),
+    (status = 422, description = "New account without a password", body = ErrorBody),
+))]
+pub async fn add(
+    State(state): State<AppState>,
+    audit: Audit,
+    Auth(principal): Auth,
+    Json(req): Json<AddMemberRequest>,
+) -> Result<(StatusCode, Json<Member>), ApiError> {
+    audit.action("member.add", None);
+    require(&principal, Permission::MembersManage)?;
+    check_may_assign(&principal, req.role)?;
+    let email = normalise_email(&req.email)?;
+    let display_name = req.display_name.as_deref().map(|n| normalise_name("display_name", n)).transpose()?;
+
+    let context = Context { login_email: Some(email.clone()), ..Context::member(principal.org_id, principal.user_id) };
+    let mut tx = state.store.begin(&context).await?;
+    let user = match tx.user_by_email(&email).await? {
+        Some(user) => user,
+        None => {
+            let password = req
+                .password
+                .as_deref()
+                .ok_or_else(|| ApiError::invalid("no account has this email; give a `password` to create one"))?;
+            accounts::create_user(&mut tx, &email, display_name.as_deref(), password).await?
+        }
+    };
+    audit.action("member.add", Some(user.id.to_string()));
+    tx.add_member(user.id, req.role).await.map_err(|err| match err.constraint() {
+        Some("memberships_pkey") => ApiError::conflict("this account is already a member"),
+        _ => err.into(),
+    })?;
+    let added = tx.member(user.id).await?.ok_or(ApiError::NotFound("member"))?;
+    audit.success(&mut tx, Actor::from(&principal), serde_json::json!({ "email": email, "role": req.role })).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(member(added))))
+}
+
+#[utoipa::path(patch, path = "/v1/members/{user_id}", tag = "members", security(("bearer" = [])),
+    params(("user_id" = Uuid, Path)), request_body = UpdateMemberRequest, responses(
+    (status = 200, body = Member),
+    (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody),
+    (status = 409, description = "Would leave no owner", body = ErrorBody),
+))]
+pub async fn update(
+    State(state): State<AppState>,
+    audit: Audit,
+    Auth(principal): Auth,
+    Path(user_id): Path<Uuid>,
+    Json(req): Json<UpdateMemberRequest>,
+) -> Result<Json<Member>, ApiError> {
+    audit.action("member.update", Some(user_id.to_string()));
+    require(&principal, Permission::MembersManage)?;
+    let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
+    let current = tx.member(user_id).await?.ok_or(ApiError::NotFound("member"))?;
+    check_may_assign(&principal, current.role)?;
+    check_may_assign(&principal, req.role)?;
+    keep_an_owner(&mut tx, current.role, Some(req.role)).await?;
+    tx.set_member_role(user_id, req.role).await?;
+    let updated = tx.member(user_id).await?.ok_or(ApiError::NotFound("member"))?;
+    audit.success(&mut tx, Actor::from(&principal), serde_json::json!({ "from": current.role, "to": req.role })).await?;
+    tx.commit().await?;
+    Ok(Json(member(updated)))
+}
+
+#[utoipa::path(delete, path = "/v1/members/{user_id}", tag = "members", security(("bearer" = [])),
+    params(("user_id" = Uuid, Path)), responses(
+    (status = 204),
+    (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody),
+    (status = 409, description = "Would leave no owner", body = ErrorBody),
+))]
+pub async fn remove(
+    State(state): State<AppState>,
+    audit: Audit,
+    Auth(principal): Auth,
+    Path(user_id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    audit.action("member.remove", Some(user_id.to_string()));
+    require(&principal, Permission::MembersManage)?;
+    let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
+    let current = tx.member(user_id).await?.ok_or(ApiError::NotFound("member"))?;
+    check_may_assign(&principal, current.role)?;
+    keep_an_owner(&mut tx, current.role, None).await?;
+    tx.remove_member(user_id).await?;
+    audit.success(&mut tx, Actor::from(&principal), serde_json::json!({ "role": current.role })).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

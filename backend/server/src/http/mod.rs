@@ -1,0 +1,117 @@
+//! The HTTP surface: one router for the binary and the tests alike.
+
+mod account;
+mod api_keys;
+mod audit_log;
+mod authz;
+mod error;
+mod extract;
+mod health;
+mod members;
+
+use std::any::Any;
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::{StatusCode, header::AUTHORIZATION},
+    middleware,
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use kurobe_api::{ErrorBody, ErrorCode, ErrorFamily};
+use tower_http::{catch_panic::CatchPanicLayer, sensitive_headers::SetSensitiveRequestHeadersLayer, trace::TraceLayer};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{Http, HttpAuthScheme, SecurityScheme},
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use authz::{Auth, require};
+pub use error::ApiError;
+pub use extract::{Json, Path, Query};
+
+use crate::{audit::request_context, state::AppState};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Kurobe",
+        description = "Ask questions of your data in plain language. Every error body is \
+            `{\"error\": {\"code\", \"message\", \"request_id\"}}` with a stable `code`.",
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorBody, ErrorCode, ErrorFamily)),
+    tags(
+        (name = "auth", description = "Sign-up, sign-in and the current caller"),
+        (name = "members", description = "Members of the organisation and their roles"),
+        (name = "api-keys", description = "Keys for scripts and SDKs"),
+        (name = "audit", description = "The organisation's audit log"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.description = Some("An access token from /v1/auth/login, or an API key `kb_<id>_<secret>`.".into());
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(account::signup))
+        .routes(routes!(account::login))
+        .routes(routes!(account::switch_organisation))
+        .routes(routes!(account::me))
+        .routes(routes!(members::list, members::add))
+        .routes(routes!(members::update, members::remove))
+        .routes(routes!(api_keys::list, api_keys::create))
+        .routes(routes!(api_keys::revoke))
+        .routes(routes!(audit_log::list))
+}
+
+/// The OpenAPI document of every route, as served at `/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().split_for_parts().1
+}
+
+/// The application: every route, with request ids, auditing of failures, body limits,
+/// panic recovery and tracing.
+pub fn app(state: AppState) -> Router {
+    let (router, api) = routes().split_for_parts();
+    let body_limit = state.settings.server.body_limit_bytes;
+    router
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
+        .route("/", get(|| async { axum::response::Redirect::temporary("/docs") }))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), request_context))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetSensitiveRequestHeadersLayer::new([AUTHORIZATION]))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::Invalid { code: ErrorCode::MethodNotAllowed, message: "this route does not accept that method".into() }
+}
+
+fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
+    let response = ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response();
+    debug_assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    response
+}

@@ -1,0 +1,110 @@
+//! Building the state from settings and serving until shutdown.
+
+use std::{future::Future, net::SocketAddr, str::FromStr, sync::Arc, time::Duration};
+
+use anyhow::{Context as _, bail};
+use kurobe_store::{MIGRATOR, Store};
+use secrecy::ExposeSecret;
+use sqlx::postgres::PgConnectOptions;
+use tokio::net::TcpListener;
+
+use crate::{auth::jwt::JwtKeys, http::app, settings::Settings, state::AppState};
+
+/// Validates the settings and builds the state. Refuses to continue with weak secrets or a
+/// database role that row-level security would not bind.
+pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
+    let master_keys = settings.validate_for_serving()?;
+    if settings.database.migrate_on_start
+        && let Some(url) = &settings.database.migration_url
+    {
+        migrate(url.expose_secret()).await?;
+    }
+    let url = settings.database.url.as_ref().map(|u| u.expose_secret().to_owned()).unwrap_or_default();
+    let options = PgConnectOptions::from_str(&url).context("database.url is not a valid Postgres URL")?;
+    let store = Store::connect_lazy(options, settings.database.max_connections);
+    match store.check_role_is_restricted().await {
+        Ok(check) if !check.is_restricted() => bail!(
+            "the database role `{}` is {}; connect as kurobe_app, which row-level security binds \
+             (database.url), and keep the owner for migrations (database.migration_url)",
+            check.name,
+            if check.superuser { "a superuser" } else if check.bypass_rls { "BYPASSRLS" } else { "the owner of the tables" },
+        ),
+        Ok(_) => {}
+        // Postgres may be down at start; the pool recovers when it returns and /readyz says so.
+        Err(err) => tracing::warn!(error = %err, "could not check the database role at start"),
+    }
+    let redis = settings
+        .redis
+        .url
+        .as_ref()
+        .map(|url| redis::Client::open(url.expose_secret()))
+        .transpose()
+        .context("redis.url is not a valid Redis URL")?;
+    Ok(AppState {
+        store,
+        jwt: Arc::new(JwtKeys::new(&settings.security)),
+        master_keys: Arc::new(master_keys),
+        redis,
+        settings: Arc::new(settings),
+    })
+}
+
+/// Applies pending migrations as the owner role.
+pub async fn migrate(owner_url: &str) -> anyhow::Result<()> {
+    let options = PgConnectOptions::from_str(owner_url).context("the migration URL is not a valid Postgres URL")?;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .context("could not connect with the migration URL")?;
+    MIGRATOR.run(&pool).await.context("applying migrations failed")?;
+    pool.close().await;
+    Ok(())
+}
+
+/// Serves on `listener` until `shutdown` resolves, then lets in-flight requests finish for
+/// up to the configured grace period.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let grace = Duration::from_secs(state.settings.server.shutdown_grace_seconds);
+    let store = state.store.clone();
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        stopping_tx.send(()).ok();
+    });
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        result = &mut server => result?,
+        () = async { stopping_rx.await.ok(); tokio::time::sleep(grace).await } => {
+            tracing::warn!(?grace, "in-flight requests did not finish within the grace period");
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+}

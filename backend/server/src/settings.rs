@@ -1,0 +1,337 @@
+//! Configuration: built-in defaults, then `config/kurobe.yaml` (or the file named by
+//! `KUROBE_CONFIG`), then environment variables (`KUROBE_SECTION__KEY`, plus the conventional
+//! `DATABASE_URL` and `REDIS_URL`). Every variable is documented in `config.sample.env`.
+
+use std::{net::SocketAddr, path::Path};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Yaml},
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::crypto::{MasterKeyError, MasterKeys};
+
+/// Environment variables under the `KUROBE_` prefix that belong to clients (the SDKs and the
+/// CLI's remote mode), not to the server, and so are not configuration keys.
+const CLIENT_VARIABLES: &[&str] = &["API_KEY", "BASE_URL", "CONFIG"];
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Settings {
+    #[serde(default)]
+    pub server: ServerSettings,
+    #[serde(default)]
+    pub database: DatabaseSettings,
+    #[serde(default)]
+    pub redis: RedisSettings,
+    #[serde(default)]
+    pub security: SecuritySettings,
+    #[serde(default)]
+    pub auth: AuthSettings,
+    #[serde(default)]
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ServerSettings {
+    pub bind: SocketAddr,
+    /// The largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy you control).
+    pub trust_forwarded_for: bool,
+    /// How long in-flight requests may take to finish after a shutdown signal.
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            body_limit_bytes: 1024 * 1024,
+            trust_forwarded_for: false,
+            shutdown_grace_seconds: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DatabaseSettings {
+    /// The server's connection: the `kurobe_app` role, bound by row-level security.
+    pub url: Option<SecretString>,
+    /// The owner role's connection, used only to apply migrations.
+    pub migration_url: Option<SecretString>,
+    pub max_connections: u32,
+    /// Apply pending migrations at start when `migration_url` is set.
+    pub migrate_on_start: bool,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self { url: None, migration_url: None, max_connections: 32, migrate_on_start: true }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RedisSettings {
+    /// Without a URL Kurobe runs without a shared cache.
+    pub url: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct SecuritySettings {
+    /// The HS256 key that signs access tokens: at least 32 random bytes.
+    pub jwt_secret: Option<SecretString>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
+    pub jwt_ttl_seconds: i64,
+    /// Versioned AES-256 keys for data-source credentials: `1:<base64>,2:<base64>`.
+    pub master_keys: Option<SecretString>,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            jwt_issuer: "kurobe".into(),
+            jwt_audience: "authenticated".into(),
+            jwt_ttl_seconds: 3600,
+            master_keys: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct AuthSettings {
+    /// Whether anyone may create an account and organisation with `POST /v1/auth/signup`.
+    pub allow_signup: bool,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self { allow_signup: true }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `kurobe_server=debug,info`.
+    pub filter: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self { format: LogFormat::Json, filter: "info".into() }
+    }
+}
+
+/// The settings after loading, and the keys that were given but mean nothing.
+#[derive(Debug)]
+pub struct Loaded {
+    pub settings: Settings,
+    pub unknown_keys: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    #[error(
+        "{key} ({env}) is not set. Generate one with `{generate}` and put it in the environment \
+         or in the configuration file; ./start.sh does this for you."
+    )]
+    MissingSecret { key: &'static str, env: &'static str, generate: &'static str },
+    #[error(
+        "{key} ({env}) is too weak: {reason}. Kurobe refuses to start with a guessable key, because \
+         anyone who knows it can forge sessions. Generate one with `{generate}`."
+    )]
+    WeakSecret { key: &'static str, env: &'static str, reason: String, generate: &'static str },
+    #[error("security.master_keys (KUROBE_SECURITY__MASTER_KEYS) is invalid: {0}")]
+    MasterKeys(#[from] MasterKeyError),
+    #[error("database.url (KUROBE_DATABASE__URL or DATABASE_URL) is not set: it must name the kurobe_app role")]
+    MissingDatabase,
+}
+
+const JWT_GENERATE: &str = "openssl rand -base64 48";
+/// Values that appear in samples and tutorials; a key equal to one of them is public.
+const KNOWN_DEFAULT_SECRETS: &[&str] = &[
+    "change-me",
+    "changeme",
+    "secret",
+    "your-secret-key",
+    "super-secret-jwt-token-with-at-least-32-characters-long",
+    "replace-with-openssl-rand-base64-48-output-xxxxxxxxxx",
+];
+
+impl Settings {
+    /// Loads the layered configuration. `file` overrides the default path.
+    pub fn load(file: Option<&Path>) -> Result<Loaded, SettingsError> {
+        let path = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("KUROBE_CONFIG").map(Into::into))
+            .unwrap_or_else(|| "config/kurobe.yaml".into());
+        Self::from_figment(Self::figment(&path))
+    }
+
+    pub fn figment(path: &Path) -> Figment {
+        Figment::new()
+            .merge(Yaml::file(path))
+            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
+            .merge(Env::raw().only(&["REDIS_URL"]).map(|_| "redis.url".into()))
+            .merge(Env::prefixed("KUROBE_").ignore(CLIENT_VARIABLES).split("__"))
+    }
+
+    pub fn from_figment(figment: Figment) -> Result<Loaded, SettingsError> {
+        let settings: Settings = figment.extract().map_err(Box::new)?;
+        let mut unknown_keys = Vec::new();
+        // A second, lenient pass through serde_ignored finds the keys `Settings` ignored.
+        if let Ok(value) = figment.extract::<serde_json::Value>() {
+            let _: Result<Settings, _> =
+                serde_ignored::deserialize(value, |path| unknown_keys.push(path.to_string()));
+        }
+        Ok(Loaded { settings, unknown_keys })
+    }
+
+    /// Checks everything the server needs to start safely, with a message that says how to
+    /// fix each problem.
+    pub fn validate_for_serving(&self) -> Result<MasterKeys, SettingsError> {
+        if self.database.url.is_none() {
+            return Err(SettingsError::MissingDatabase);
+        }
+        check_jwt_secret(self.security.jwt_secret.as_ref())?;
+        let keys = self.security.master_keys.as_ref().ok_or(SettingsError::MissingSecret {
+            key: "security.master_keys",
+            env: "KUROBE_SECURITY__MASTER_KEYS",
+            generate: "echo 1:$(openssl rand -base64 32)",
+        })?;
+        Ok(MasterKeys::parse(keys.expose_secret())?)
+    }
+}
+
+fn check_jwt_secret(secret: Option<&SecretString>) -> Result<(), SettingsError> {
+    const KEY: &str = "security.jwt_secret";
+    const ENV: &str = "KUROBE_SECURITY__JWT_SECRET";
+    let secret = secret
+        .map(|s| s.expose_secret().trim())
+        .filter(|s| !s.is_empty())
+        .ok_or(SettingsError::MissingSecret { key: KEY, env: ENV, generate: JWT_GENERATE })?;
+    let weak = |reason: String| SettingsError::WeakSecret { key: KEY, env: ENV, reason, generate: JWT_GENERATE };
+    if KNOWN_DEFAULT_SECRETS.iter().any(|known| known.eq_ignore_ascii_case(secret)) {
+        return Err(weak("it is a published default".into()));
+    }
+    if secret.len() < 32 {
+        return Err(weak(format!("it has {} characters and needs at least 32", secret.len())));
+    }
+    let mut distinct: Vec<char> = secret.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 10 {
+        return Err(weak("it repeats too few distinct characters to be random".into()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use figment::Jail;
+
+    use super::*;
+
+    const GOOD_JWT: &str = "3q2+7wZ8yKJtq0lP1mN4bV6cX9zR5sT2uW8eY1aD0fG=";
+    const GOOD_KEYS: &str = "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+    /// Loads in a jail whose environment starts empty, whatever the test runner's has.
+    fn load(jail: &Jail) -> Result<Loaded, SettingsError> {
+        Settings::from_figment(Settings::figment(&jail.directory().join("kurobe.yaml")))
+    }
+
+    #[test]
+    fn environment_overrides_file_overrides_defaults() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file("kurobe.yaml", "server:\n  bind: 0.0.0.0:9000\n  body_limit_bytes: 10\n")?;
+            jail.set_env("KUROBE_SERVER__BODY_LIMIT_BYTES", "20");
+            let loaded = load(jail).unwrap();
+            assert_eq!(loaded.settings.server.bind.port(), 9000);
+            assert_eq!(loaded.settings.server.body_limit_bytes, 20);
+            assert_eq!(loaded.settings.database.max_connections, 32);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_reported_and_client_variables_are_not() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.create_file("kurobe.yaml", "server:\n  bnd: 0.0.0.0:9000\n")?;
+            jail.set_env("KUROBE_REDIS__URLL", "redis://x");
+            jail.set_env("KUROBE_API_KEY", "kb_x");
+            let mut unknown = load(jail).unwrap().unknown_keys;
+            unknown.sort();
+            assert_eq!(unknown, vec!["redis.urll", "server.bnd"]);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn database_url_falls_back_to_the_conventional_variable() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("DATABASE_URL", "postgres://a@b/c");
+            let settings = load(jail).unwrap().settings;
+            assert_eq!(settings.database.url.unwrap().expose_secret(), "postgres://a@b/c");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("KUROBE_SECURITY__JWT_SECRET", GOOD_JWT);
+            jail.set_env("DATABASE_URL", "postgres://kurobe_app:hunter2hunter2@db/kurobe");
+            let printed = format!("{:?}", load(jail).unwrap().settings);
+            assert!(!printed.contains(GOOD_JWT) && !printed.contains("hunter2"), "{printed}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn start_is_refused_without_strong_secrets() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("DATABASE_URL", "postgres://a@b/c");
+            jail.set_env("KUROBE_SECURITY__MASTER_KEYS", GOOD_KEYS);
+            let refused = |jail: &Jail| load(jail).unwrap().settings.validate_for_serving().unwrap_err().to_string();
+
+            assert!(refused(jail).contains("KUROBE_SECURITY__JWT_SECRET) is not set"));
+            jail.set_env("KUROBE_SECURITY__JWT_SECRET", "change-me");
+            assert!(refused(jail).contains("published default"));
+            jail.set_env("KUROBE_SECURITY__JWT_SECRET", "short-but-random-9x");
+            assert!(refused(jail).contains("needs at least 32"));
+            jail.set_env("KUROBE_SECURITY__JWT_SECRET", "ab".repeat(20));
+            assert!(refused(jail).contains("distinct characters"));
+
+            jail.set_env("KUROBE_SECURITY__JWT_SECRET", GOOD_JWT);
+            jail.set_env("KUROBE_SECURITY__MASTER_KEYS", "1:dG9vIHNob3J0");
+            assert!(refused(jail).contains("32 bytes"));
+            jail.set_env("KUROBE_SECURITY__MASTER_KEYS", GOOD_KEYS);
+            assert!(load(jail).unwrap().settings.validate_for_serving().is_ok());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,15 @@
+use std::sync::Arc;
+
+use kurobe_store::Store;
+
+use crate::{auth::jwt::JwtKeys, crypto::MasterKeys, settings::Settings};
+
+/// Everything a request handler may use, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub jwt: Arc<JwtKeys>,
+    pub master_keys: Arc<MasterKeys>,
+    pub redis: Option<redis::Client>,
+}

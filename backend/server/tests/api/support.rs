@@ -1,0 +1,198 @@
+use std::net::SocketAddr;
+
+use axum::{
+    Router,
+    body::Body,
+    extract::ConnectInfo,
+    http::{Method, Request, StatusCode, header},
+};
+use http_body_util::BodyExt;
+use kurobe_server::{AppState, Settings, app};
+use kurobe_store::testing::TestDatabase;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "a long test passphrase";
+
+pub struct TestApp {
+    pub db: TestDatabase,
+    pub state: AppState,
+    router: Router,
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+}
+
+impl Response {
+    /// The error code of an error body.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_else(|| panic!("not an error body: {:?}", self.body))
+    }
+
+    #[track_caller]
+    pub fn expect(self, status: StatusCode) -> Self {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        self
+    }
+
+    /// Asserts a whole error body: status, code, and the request id echoed in the header.
+    #[track_caller]
+    pub fn expect_error(self, status: StatusCode, code: &str) -> Self {
+        assert_eq!(self.status, status, "body: {}", self.body);
+        assert_eq!(self.code(), code, "body: {}", self.body);
+        let request_id = self.headers["x-request-id"].to_str().unwrap();
+        assert_eq!(self.body["error"]["request_id"], request_id);
+        assert!(self.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+        self
+    }
+}
+
+/// A signed-in member of one organisation.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: String,
+    pub org_id: Uuid,
+    pub user_id: Uuid,
+    pub email: String,
+}
+
+pub fn settings() -> Settings {
+    let mut settings = Settings::default();
+    settings.security.jwt_secret = Some(SecretString::from("test-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz"));
+    settings.security.master_keys = Some(SecretString::from("1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="));
+    settings.server.body_limit_bytes = 64 * 1024;
+    settings
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with_settings(settings()).await
+    }
+
+    pub async fn with_settings(mut settings: Settings) -> Self {
+        let db = TestDatabase::create().await;
+        let url = format!(
+            "postgres://kurobe_app:{}@{}:{}/{}",
+            std::env::var("KUROBE_TEST_APP_PASSWORD").unwrap(),
+            db.app_options.get_host(),
+            db.app_options.get_port(),
+            db.name
+        );
+        settings.database.url = Some(SecretString::from(url));
+        if settings.redis.url.is_none() {
+            settings.redis.url = std::env::var("KUROBE_TEST_REDIS_URL").ok().map(SecretString::from);
+        }
+        let state = kurobe_server::build_state(settings).await.expect("state builds");
+        let router = app(state.clone());
+        Self { db, state, router }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Response {
+        let mut request = request;
+        request.extensions_mut().insert(ConnectInfo(SocketAddr::from(([203, 0, 113, 7], 40000))));
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Response { status, headers, body }
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+        let mut builder = Request::builder().method(method).uri(path).header(header::USER_AGENT, "kurobe-tests");
+        if let Some(token) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => builder.header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())),
+            None => builder.body(Body::empty()),
+        };
+        self.send(request.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    /// Signs up a new account owning a new organisation.
+    pub async fn signup(&self, email: &str, organisation: &str) -> Session {
+        let body = json!({ "email": email, "password": PASSWORD, "organisation_name": organisation });
+        let response = self.post("/v1/auth/signup", None, body).await.expect(StatusCode::CREATED);
+        session(&response.body, email)
+    }
+
+    /// Adds a member with `role` to `owner`'s organisation and signs them in.
+    pub async fn member(&self, owner: &Session, email: &str, role: &str) -> Session {
+        let body = json!({ "email": email, "role": role, "password": PASSWORD });
+        self.post("/v1/members", Some(&owner.token), body).await.expect(StatusCode::CREATED);
+        self.login(email, Some(owner.org_id)).await
+    }
+
+    pub async fn login(&self, email: &str, org: Option<Uuid>) -> Session {
+        let body = json!({ "email": email, "password": PASSWORD, "organisation_id": org });
+        let response = self.post("/v1/auth/login", None, body).await.expect(StatusCode::OK);
+        session(&response.body, email)
+    }
+
+    /// Creates an API key with the given scopes (all the role allows when `None`).
+    pub async fn api_key(&self, session: &Session, scopes: Option<Vec<&str>>) -> (String, Uuid) {
+        let body = json!({ "name": "test key", "scopes": scopes });
+        let response = self.post("/v1/api-keys", Some(&session.token), body).await.expect(StatusCode::CREATED);
+        let id = response.body["api_key"]["id"].as_str().unwrap().parse().unwrap();
+        (response.body["key"].as_str().unwrap().to_owned(), id)
+    }
+
+    /// Audit rows with this action, read around the policies, oldest first.
+    pub async fn audit_rows(&self, action: &str) -> Vec<AuditRow> {
+        sqlx::query_as(
+            "SELECT org_id, actor_user_id, actor_api_key_id, target, outcome, error_code, host(ip) AS ip, \
+             user_agent, request_id FROM audit_log WHERE action = $1 ORDER BY seq",
+        )
+        .bind(action)
+        .fetch_all(&self.db.owner)
+        .await
+        .unwrap()
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.db.owner).await.unwrap()
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct AuditRow {
+    pub org_id: Option<Uuid>,
+    pub actor_user_id: Option<Uuid>,
+    pub actor_api_key_id: Option<Uuid>,
+    pub target: Option<String>,
+    pub outcome: String,
+    pub error_code: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+fn session(body: &Value, email: &str) -> Session {
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    let org_id = body["organisation"]["id"].as_str().unwrap().parse().unwrap();
+    let payload = token.split('.').nth(1).unwrap();
+    use base64::Engine;
+    let claims: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let user_id = claims["sub"].as_str().unwrap().parse().unwrap();
+    Session { token, org_id, user_id, email: email.to_owned() }
+}
