@@ -48,7 +48,11 @@ pg_up() {
   if [ ! -f "$data/PG_VERSION" ]; then
     log "creating a PostgreSQL cluster in $data"
     mkdir -p "$data"
-    [ "$(id -u)" -eq 0 ] && chown postgres "$data" "$pwfile"
+    if [ "$(id -u)" -eq 0 ]; then
+      # The postgres user must reach its data folder; the secrets beside it stay 0600.
+      chmod o+x "$state"
+      chown postgres "$data" "$pwfile"
+    fi
     as_pg "$bin/initdb" -D "$data" -U postgres --pwfile="$pwfile" --auth=scram-sha-256 \
       --encoding=UTF8 --locale=C.UTF-8 >/dev/null
     [ "$(id -u)" -eq 0 ] && chown root "$pwfile"

@@ -1,6 +1,9 @@
 //! The `kurobe` command. Parsing and printing only: everything it does lives in
 //! `kurobe-server`, which the HTTP API uses too.
 
+// Standard output is this program's interface: ids, keys and documents for scripts.
+#![allow(clippy::print_stdout)]
+
 use std::{path::PathBuf, str::FromStr};
 
 use anyhow::Context as _;
@@ -96,7 +99,10 @@ async fn main() -> anyhow::Result<()> {
     let Loaded { settings, unknown_keys } = Settings::load(cli.config.as_deref())?;
     kurobe_server::telemetry::init(&settings.log);
     for key in &unknown_keys {
-        tracing::warn!(key, "unknown configuration key ignored (check its spelling in the file or the KUROBE_ variable)");
+        tracing::warn!(
+            key,
+            "unknown configuration key ignored (check its spelling in the file or the KUROBE_ variable)"
+        );
     }
     match cli.command {
         Command::Serve => serve(settings).await,
@@ -139,8 +145,10 @@ async fn main() -> anyhow::Result<()> {
 }
 
 fn store(settings: &Settings) -> anyhow::Result<Store> {
-    let url = settings.database.url.as_ref().context("database.url (KUROBE_DATABASE__URL or DATABASE_URL) is not set")?;
-    let options = PgConnectOptions::from_str(url.expose_secret()).context("database.url is not a valid Postgres URL")?;
+    let url =
+        settings.database.url.as_ref().context("database.url (KUROBE_DATABASE__URL or DATABASE_URL) is not set")?;
+    let options =
+        PgConnectOptions::from_str(url.expose_secret()).context("database.url is not a valid Postgres URL")?;
     Ok(Store::connect_lazy(options, 2))
 }
 
@@ -162,7 +170,10 @@ async fn demo_init(settings: &Settings) -> anyhow::Result<()> {
             println!("These secrets are shown once; Kurobe keeps only their digests.");
         }
         admin::DemoSetup::Existing { organisation } => {
-            println!("Demo organisation exists ({}); its credentials were printed when it was created.", organisation.id);
+            println!(
+                "Demo organisation exists ({}); its credentials were printed when it was created.",
+                organisation.id
+            );
         }
     }
     Ok(())

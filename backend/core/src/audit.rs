@@ -40,9 +40,6 @@ impl FromStr for AuditOutcome {
     type Err = UnknownOutcome;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AuditOutcome::ALL
-            .into_iter()
-            .find(|o| o.as_str() == s)
-            .ok_or_else(|| UnknownOutcome(s.to_owned()))
+        AuditOutcome::ALL.into_iter().find(|o| o.as_str() == s).ok_or_else(|| UnknownOutcome(s.to_owned()))
     }
 }

@@ -52,10 +52,7 @@ mod tests {
 
     #[test]
     fn key_scopes_narrow_but_never_widen_the_role() {
-        let key = Credential::ApiKey {
-            id: Uuid::nil(),
-            scopes: vec![Permission::QueriesRun, Permission::AuditRead],
-        };
+        let key = Credential::ApiKey { id: Uuid::nil(), scopes: vec![Permission::QueriesRun, Permission::AuditRead] };
         let analyst = principal(Role::Analyst, key.clone());
         assert!(analyst.can(Permission::QueriesRun));
         assert!(!analyst.can(Permission::AuditRead), "scope must not exceed the role");

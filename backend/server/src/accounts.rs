@@ -18,7 +18,11 @@ pub fn normalise_email(raw: &str) -> Result<String, ApiError> {
     let valid = email.len() <= 320
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
         });
     if valid { Ok(email) } else { Err(ApiError::invalid(format!("`{}` is not an email address", truncate(raw, 80)))) }
 }
@@ -51,9 +55,10 @@ pub async fn create_user(
     }
     let hash = password::hash(new_password.to_owned()).await.map_err(ApiError::Internal)?;
     tx.create_user(Uuid::new_v4(), email, display_name, Some(&hash)).await.map_err(|err| match err.constraint() {
-        Some("users_email_key") => {
-            ApiError::Conflict { code: ErrorCode::EmailTaken, message: "an account with this email already exists".into() }
-        }
+        Some("users_email_key") => ApiError::Conflict {
+            code: ErrorCode::EmailTaken,
+            message: "an account with this email already exists".into(),
+        },
         _ => err.into(),
     })
 }

@@ -14,7 +14,13 @@ use crate::{
 pub const DEMO_ORGANISATION: &str = "Demo";
 pub const DEMO_ADMIN_EMAIL: &str = "admin@demo.kurobe.dev";
 
-async fn audit(tx: &mut Scoped, org_id: Uuid, action: &str, target: String, details: serde_json::Value) -> Result<(), ApiError> {
+async fn audit(
+    tx: &mut Scoped,
+    org_id: Uuid,
+    action: &str,
+    target: String,
+    details: serde_json::Value,
+) -> Result<(), ApiError> {
     tx.append_audit(&NewAuditEntry {
         org_id: Some(org_id),
         actor_user_id: None,
@@ -41,7 +47,8 @@ pub async fn create_organisation(store: &Store, name: &str) -> Result<Organisati
     let name = normalise_name("organisation name", name)?;
     let mut tx = store.begin(&Context::org(Uuid::new_v4())).await?;
     let org = tx.create_organisation(&name).await?;
-    audit(&mut tx, org.id, "cli.organisation.create", org.id.to_string(), serde_json::json!({ "name": org.name })).await?;
+    audit(&mut tx, org.id, "cli.organisation.create", org.id.to_string(), serde_json::json!({ "name": org.name }))
+        .await?;
     tx.commit().await?;
     Ok(org)
 }

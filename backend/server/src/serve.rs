@@ -27,7 +27,13 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
             "the database role `{}` is {}; connect as kurobe_app, which row-level security binds \
              (database.url), and keep the owner for migrations (database.migration_url)",
             check.name,
-            if check.superuser { "a superuser" } else if check.bypass_rls { "BYPASSRLS" } else { "the owner of the tables" },
+            if check.superuser {
+                "a superuser"
+            } else if check.bypass_rls {
+                "BYPASSRLS"
+            } else {
+                "the owner of the tables"
+            },
         ),
         Ok(_) => {}
         // Postgres may be down at start; the pool recovers when it returns and /readyz says so.

@@ -184,7 +184,7 @@ impl Settings {
             .map(Path::to_path_buf)
             .or_else(|| std::env::var_os("KUROBE_CONFIG").map(Into::into))
             .unwrap_or_else(|| "config/kurobe.yaml".into());
-        Self::from_figment(Self::figment(&path))
+        Self::from_figment(&Self::figment(&path))
     }
 
     pub fn figment(path: &Path) -> Figment {
@@ -195,13 +195,12 @@ impl Settings {
             .merge(Env::prefixed("KUROBE_").ignore(CLIENT_VARIABLES).split("__"))
     }
 
-    pub fn from_figment(figment: Figment) -> Result<Loaded, SettingsError> {
+    pub fn from_figment(figment: &Figment) -> Result<Loaded, SettingsError> {
         let settings: Settings = figment.extract().map_err(Box::new)?;
         let mut unknown_keys = Vec::new();
         // A second, lenient pass through serde_ignored finds the keys `Settings` ignored.
         if let Ok(value) = figment.extract::<serde_json::Value>() {
-            let _: Result<Settings, _> =
-                serde_ignored::deserialize(value, |path| unknown_keys.push(path.to_string()));
+            let _: Result<Settings, _> = serde_ignored::deserialize(value, |path| unknown_keys.push(path.to_string()));
         }
         Ok(Loaded { settings, unknown_keys })
     }
@@ -246,6 +245,8 @@ fn check_jwt_secret(secret: Option<&SecretString>) -> Result<(), SettingsError> 
 }
 
 #[cfg(test)]
+// Jail's closures return figment's own (large) error type.
+#[allow(clippy::result_large_err)]
 mod tests {
     use figment::Jail;
 
@@ -256,7 +257,7 @@ mod tests {
 
     /// Loads in a jail whose environment starts empty, whatever the test runner's has.
     fn load(jail: &Jail) -> Result<Loaded, SettingsError> {
-        Settings::from_figment(Settings::figment(&jail.directory().join("kurobe.yaml")))
+        Settings::from_figment(&Settings::figment(&jail.directory().join("kurobe.yaml")))
     }
 
     #[test]

@@ -70,9 +70,8 @@ impl Scoped {
     }
 
     pub async fn members(&mut self) -> Result<Vec<MemberRecord>, StoreError> {
-        let rows: Vec<MemberRow> = sqlx::query_as(&format!("{MEMBER_SELECT} ORDER BY m.created_at, u.email"))
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let rows: Vec<MemberRow> =
+            sqlx::query_as(&format!("{MEMBER_SELECT} ORDER BY m.created_at, u.email")).fetch_all(&mut *self.tx).await?;
         rows.into_iter().map(MemberRow::into_record).collect()
     }
 

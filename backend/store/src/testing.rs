@@ -41,8 +41,7 @@ impl TestDatabase {
         let owner = PgPoolOptions::new().max_connections(4).connect_with(owner_options).await.expect("owner pool");
         MIGRATOR.run(&owner).await.expect("migrations apply");
 
-        let app_options =
-            admin.database(&name).username("kurobe_app").password(&env("KUROBE_TEST_APP_PASSWORD"));
+        let app_options = admin.database(&name).username("kurobe_app").password(&env("KUROBE_TEST_APP_PASSWORD"));
         Self { name, app_options, owner }
     }
 

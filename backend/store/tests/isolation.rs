@@ -1,5 +1,8 @@
 //! Tenant isolation proven in the database itself, connected as the server role.
 
+// Test helpers outside #[test] functions unwrap too: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use kurobe_core::{AuditOutcome, Permission, Role};
 use kurobe_store::{Context, NewApiKey, NewAuditEntry, StoreError, testing::TestDatabase};
 use uuid::Uuid;

@@ -52,7 +52,8 @@ impl std::fmt::Debug for JwtKeys {
 impl JwtKeys {
     /// Expects settings that passed `Settings::validate_for_serving`.
     pub fn new(settings: &SecuritySettings) -> Self {
-        let secret = settings.jwt_secret.as_ref().map(|s| s.expose_secret().trim().as_bytes().to_vec()).unwrap_or_default();
+        let secret =
+            settings.jwt_secret.as_ref().map(|s| s.expose_secret().trim().as_bytes().to_vec()).unwrap_or_default();
         // Only HS256 is accepted: never `none`, never an algorithm the token itself picks.
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_audience(&[&settings.jwt_audience]);
@@ -129,7 +130,8 @@ mod tests {
         let (old, _) = keys(SECRET, -60).issue(Uuid::nil(), "a@b.c", Uuid::nil()).unwrap();
         assert_eq!(keys(SECRET, 60).verify(&old), Err(TokenError::Expired));
 
-        let (forged, _) = keys("another-secret-0123456789-abcdefghijk", 60).issue(Uuid::nil(), "a@b.c", Uuid::nil()).unwrap();
+        let (forged, _) =
+            keys("another-secret-0123456789-abcdefghijk", 60).issue(Uuid::nil(), "a@b.c", Uuid::nil()).unwrap();
         assert_eq!(keys(SECRET, 60).verify(&forged), Err(TokenError::Invalid));
 
         let (token, _) = keys(SECRET, 60).issue(Uuid::nil(), "a@b.c", Uuid::nil()).unwrap();

@@ -152,10 +152,8 @@ pub async fn me(State(state): State<AppState>, Auth(principal): Auth) -> Result<
     let user = tx.user(principal.user_id).await?.ok_or(ApiError::NotFound("user"))?;
     let memberships = tx.memberships_of(principal.user_id).await?;
     tx.commit().await?;
-    let current = memberships
-        .iter()
-        .find(|m| m.organisation.id == principal.org_id)
-        .ok_or(ApiError::NotFound("organisation"))?;
+    let current =
+        memberships.iter().find(|m| m.organisation.id == principal.org_id).ok_or(ApiError::NotFound("organisation"))?;
     Ok(Json(MeResponse {
         user: User { id: user.id, email: user.email, display_name: user.display_name },
         organisation: organisation(&current.organisation),

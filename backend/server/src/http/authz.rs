@@ -32,10 +32,7 @@ impl FromRequestParts<AppState> for Auth {
 /// `permission`. The refusal is audited by the request middleware.
 pub fn require(principal: &Principal, permission: Permission) -> Result<(), ApiError> {
     if !principal.role.allows(permission) {
-        return Err(ApiError::forbidden(format!(
-            "the {} role does not allow `{permission}`",
-            principal.role
-        )));
+        return Err(ApiError::forbidden(format!("the {} role does not allow `{permission}`", principal.role)));
     }
     if let Credential::ApiKey { scopes, .. } = &principal.credential
         && !scopes.contains(&permission)

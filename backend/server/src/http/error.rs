@@ -48,7 +48,9 @@ impl ApiError {
 
     pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::Invalid { code, .. } | ApiError::Forbidden { code, .. } | ApiError::Conflict { code, .. } => *code,
+            ApiError::Invalid { code, .. } | ApiError::Forbidden { code, .. } | ApiError::Conflict { code, .. } => {
+                *code
+            }
             ApiError::Auth(err) => match err {
                 AuthError::Missing => ErrorCode::Unauthenticated,
                 AuthError::InvalidCredentials => ErrorCode::InvalidCredentials,

@@ -120,7 +120,9 @@ pub async fn update(
     keep_an_owner(&mut tx, current.role, Some(req.role)).await?;
     tx.set_member_role(user_id, req.role).await?;
     let updated = tx.member(user_id).await?.ok_or(ApiError::NotFound("member"))?;
-    audit.success(&mut tx, Actor::from(&principal), serde_json::json!({ "from": current.role, "to": req.role })).await?;
+    audit
+        .success(&mut tx, Actor::from(&principal), serde_json::json!({ "from": current.role, "to": req.role }))
+        .await?;
     tx.commit().await?;
     Ok(Json(member(updated)))
 }

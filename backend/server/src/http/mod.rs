@@ -115,3 +115,15 @@ fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
     debug_assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     response
 }
+
+#[cfg(test)]
+mod tests {
+    /// The committed `openapi.json` is the contract SDKs and the web app are generated from.
+    #[test]
+    fn the_committed_openapi_document_matches_the_code() {
+        let committed: serde_json::Value =
+            serde_json::from_str(include_str!("../../../../openapi.json")).expect("openapi.json is JSON");
+        let generated = serde_json::to_value(super::openapi()).expect("serialisable");
+        assert!(committed == generated, "openapi.json is out of date: run `make openapi` and commit it");
+    }
+}

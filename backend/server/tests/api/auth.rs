@@ -123,7 +123,8 @@ async fn api_keys_authenticate_until_revoked_or_expired() {
     app.get("/v1/auth/me", &key).await.expect_error(StatusCode::UNAUTHORIZED, "api_key_revoked");
 
     let denied = app.audit_rows("http.GET /v1/auth/me").await;
-    let summary: Vec<_> = denied.iter().map(|r| (r.error_code.as_deref().unwrap(), r.org_id, r.actor_api_key_id)).collect();
+    let summary: Vec<_> =
+        denied.iter().map(|r| (r.error_code.as_deref().unwrap(), r.org_id, r.actor_api_key_id)).collect();
     assert_eq!(
         summary,
         vec![

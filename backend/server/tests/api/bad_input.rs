@@ -6,7 +6,13 @@ use serde_json::json;
 
 use crate::support::{PASSWORD, TestApp};
 
-fn raw(method: Method, path: &str, token: Option<&str>, content_type: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+fn raw(
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    content_type: Option<&str>,
+    body: impl Into<Body>,
+) -> Request<Body> {
     let mut builder = Request::builder().method(method).uri(path);
     if let Some(token) = token {
         builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
@@ -25,17 +31,36 @@ async fn malformed_bodies_get_clear_codes_and_write_nothing() {
         (raw(Method::POST, "/v1/auth/signup", None, json, "{\"email\":"), StatusCode::BAD_REQUEST, "invalid_json"),
         (raw(Method::POST, "/v1/auth/signup", None, json, "[1,2]"), StatusCode::BAD_REQUEST, "invalid_json"),
         (
-            raw(Method::POST, "/v1/auth/signup", None, json, json!({ "email": 5, "password": PASSWORD, "organisation_name": "x" }).to_string()),
+            raw(
+                Method::POST,
+                "/v1/auth/signup",
+                None,
+                json,
+                json!({ "email": 5, "password": PASSWORD, "organisation_name": "x" }).to_string(),
+            ),
             StatusCode::BAD_REQUEST,
             "invalid_json",
         ),
         (
-            raw(Method::POST, "/v1/auth/signup", None, json, json!({ "email": "a@example.com", "password": PASSWORD, "organisation_name": "x", "role": "owner" }).to_string()),
+            raw(
+                Method::POST,
+                "/v1/auth/signup",
+                None,
+                json,
+                json!({ "email": "a@example.com", "password": PASSWORD, "organisation_name": "x", "role": "owner" })
+                    .to_string(),
+            ),
             StatusCode::BAD_REQUEST,
             "invalid_json",
         ),
         (
-            raw(Method::POST, "/v1/auth/signup", None, Some("text/plain"), json!({ "email": "a@example.com" }).to_string()),
+            raw(
+                Method::POST,
+                "/v1/auth/signup",
+                None,
+                Some("text/plain"),
+                json!({ "email": "a@example.com" }).to_string(),
+            ),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
         ),
@@ -45,17 +70,36 @@ async fn malformed_bodies_get_clear_codes_and_write_nothing() {
             "payload_too_large",
         ),
         (
-            raw(Method::POST, "/v1/auth/signup", None, json, json!({ "email": "a@example.com", "password": PASSWORD, "organisation_name": "x".repeat(10_000) }).to_string()),
+            raw(
+                Method::POST,
+                "/v1/auth/signup",
+                None,
+                json,
+                json!({ "email": "a@example.com", "password": PASSWORD, "organisation_name": "x".repeat(10_000) })
+                    .to_string(),
+            ),
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
         ),
         (
-            raw(Method::POST, "/v1/auth/signup", None, json, json!({ "email": "not-an-email", "password": PASSWORD, "organisation_name": "x" }).to_string()),
+            raw(
+                Method::POST,
+                "/v1/auth/signup",
+                None,
+                json,
+                json!({ "email": "not-an-email", "password": PASSWORD, "organisation_name": "x" }).to_string(),
+            ),
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
         ),
         (
-            raw(Method::POST, "/v1/auth/signup", None, json, json!({ "email": "a@example.com", "password": "short", "organisation_name": "Acme" }).to_string()),
+            raw(
+                Method::POST,
+                "/v1/auth/signup",
+                None,
+                json,
+                json!({ "email": "a@example.com", "password": "short", "organisation_name": "Acme" }).to_string(),
+            ),
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
         ),
@@ -77,9 +121,13 @@ async fn malformed_bodies_get_clear_codes_and_write_nothing() {
 async fn a_failed_signup_leaves_no_half_written_account() {
     let app = TestApp::new().await;
     app.signup("ada@example.com", "Acme").await;
-    app.post("/v1/auth/signup", None, json!({ "email": "ADA@example.com", "password": PASSWORD, "organisation_name": "Second" }))
-        .await
-        .expect_error(StatusCode::CONFLICT, "email_taken");
+    app.post(
+        "/v1/auth/signup",
+        None,
+        json!({ "email": "ADA@example.com", "password": PASSWORD, "organisation_name": "Second" }),
+    )
+    .await
+    .expect_error(StatusCode::CONFLICT, "email_taken");
     // The organisation inserted before the duplicate email was found is rolled back.
     assert_eq!(app.count("SELECT count(*) FROM organisations").await, 1);
     assert_eq!(app.count("SELECT count(*) FROM audit_log WHERE action = 'auth.signup' AND outcome = 'error'").await, 1);
@@ -93,7 +141,9 @@ async fn bad_ids_queries_routes_and_methods_are_explained() {
         .await
         .expect_error(StatusCode::BAD_REQUEST, "bad_request");
     app.get("/v1/audit?limit=abc", &ada.token).await.expect_error(StatusCode::BAD_REQUEST, "bad_request");
-    app.get("/v1/audit?limit=100000", &ada.token).await.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    app.get("/v1/audit?limit=100000", &ada.token)
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     app.get("/v1/audit?outcome=maybe", &ada.token).await.expect_error(StatusCode::BAD_REQUEST, "bad_request");
     app.get("/v1/audit?colour=red", &ada.token).await.expect_error(StatusCode::BAD_REQUEST, "bad_request");
     app.get("/v1/no-such-route", &ada.token).await.expect_error(StatusCode::NOT_FOUND, "not_found");

@@ -1,6 +1,9 @@
 //! HTTP tests of the whole app against a real Postgres (one fresh database per test) and
 //! Redis, driven through the router without sockets. One binary for all, to link once.
 
+// Test helpers outside #[test] functions unwrap too: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod support;
 
 mod auth;

@@ -11,7 +11,11 @@ async fn members_are_added_changed_and_listed() {
         .await
         .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     let added = app
-        .post("/v1/members", Some(&owner.token), json!({ "email": "New@Example.com", "role": "analyst", "password": PASSWORD }))
+        .post(
+            "/v1/members",
+            Some(&owner.token),
+            json!({ "email": "New@Example.com", "role": "analyst", "password": PASSWORD }),
+        )
         .await
         .expect(StatusCode::CREATED)
         .body;

@@ -1,0 +1,32 @@
+# The two commands that matter: `./start.sh` runs Kurobe, `make test` tests everything.
+.PHONY: test dev backend frontend migrate bench docker-up openapi fmt lint
+
+test:            ## every check and test suite, with the services they need
+	scripts/test.sh
+
+dev:             ## run Kurobe from a debug build (faster to rebuild than ./start.sh)
+	KUROBE_BUILD_PROFILE=dev ./start.sh
+
+backend:         ## build the server and CLI in release mode
+	cargo build --release --locked -p kurobe-cli
+
+frontend:        ## build the web app
+	@echo "the web app is not built yet (issue 7)"; exit 1
+
+migrate:         ## apply migrations to the database of ./start.sh
+	@. .kurobe/dev/services.env && cargo run -q --locked -p kurobe-cli -- migrate
+
+bench:           ## benchmarks
+	@echo "benchmarks are not written yet (issue 10)"; exit 1
+
+docker-up:       ## Postgres, Redis and Kurobe in containers (needs a Docker engine)
+	docker compose -f docker/docker-compose.yml up --build
+
+openapi:         ## regenerate the committed openapi.json from the code
+	cargo run -q --locked -p kurobe-cli -- openapi > openapi.json
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo clippy --workspace --all-targets -- -D warnings

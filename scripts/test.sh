@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make test`: starts Postgres and Redis for the tests (installing them if needed), then
+# runs the format and lint checks and every test suite of the project.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+state=${KUROBE_TEST_STATE:-.kurobe/test}
+scripts/services.sh up "$state" "${KUROBE_TEST_PG_PORT:-54339}" "${KUROBE_TEST_REDIS_PORT:-63799}"
+# shellcheck disable=SC1091
+. "$state/services.env"
+export KUROBE_TEST_ADMIN_URL=$KUROBE_PG_ADMIN_URL
+export KUROBE_TEST_APP_PASSWORD=$KUROBE_PG_APP_PASSWORD
+export KUROBE_TEST_REDIS_URL=$KUROBE_REDIS__URL
+# The test binaries build their own settings; these belong to start.sh's server only.
+unset KUROBE_DATABASE__URL KUROBE_DATABASE__MIGRATION_URL KUROBE_REDIS__URL KUROBE_PG_ADMIN_URL KUROBE_PG_APP_PASSWORD
+
+# Databases left by an interrupted earlier run.
+psql -qAtX "$KUROBE_TEST_ADMIN_URL" -c "SELECT format('DROP DATABASE %I WITH (FORCE)', datname) FROM pg_database WHERE datname LIKE 'kurobe\_test\_%'" \
+  | psql -qX "$KUROBE_TEST_ADMIN_URL" >/dev/null
+
+step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo test"
+cargo test --workspace --locked
+step "start.sh, twice, on a fresh state folder"
+scripts/smoke-start.sh

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs Kurobe on this machine in one command: installs and starts PostgreSQL and Redis
+# (unless DATABASE_URL / REDIS_URL are given), generates secrets once, builds, migrates,
+# creates the demo organisation and serves on http://127.0.0.1:8000 until stopped.
+#
+# Everything it makes lives in .kurobe/ (or $KUROBE_HOME); running it again reuses it.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+home=${KUROBE_HOME:-.kurobe/dev}
+port=${KUROBE_PORT:-8000}
+profile=${KUROBE_BUILD_PROFILE:-release}
+say() { printf '\033[1;36m[kurobe]\033[0m %s\n' "$*" >&2; }
+
+command -v cargo >/dev/null || { say "Rust is not installed: install it from https://rustup.rs and run ./start.sh again"; exit 1; }
+command -v curl >/dev/null || { say "curl is needed"; exit 1; }
+
+scripts/services.sh up "$home" "${KUROBE_PG_PORT:-54329}" "${KUROBE_REDIS_PORT:-63790}"
+home=$(cd "$home" && pwd)
+# shellcheck disable=SC1091
+. "$home/services.env"
+
+secrets=$home/secrets.env
+if [ ! -f "$secrets" ]; then
+  say "generating the signing key and the credentials master key in $secrets"
+  umask 077
+  {
+    echo "export KUROBE_SECURITY__JWT_SECRET='$(head -c 48 /dev/urandom | base64 | tr -d '\n')'"
+    echo "export KUROBE_SECURITY__MASTER_KEYS='1:$(head -c 32 /dev/urandom | base64 | tr -d '\n')'"
+  } > "$secrets"
+fi
+# shellcheck disable=SC1090
+. "$secrets"
+
+say "building kurobe ($profile)"
+cargo build --locked --profile "$profile" -p kurobe-cli
+target_dir=${CARGO_TARGET_DIR:-target}
+case "$profile" in dev) bin=$target_dir/debug/kurobe ;; *) bin=$target_dir/$profile/kurobe ;; esac
+
+if [ -n "${KUROBE_DATABASE__MIGRATION_URL:-}" ]; then
+  "$bin" migrate
+else
+  say "no KUROBE_DATABASE__MIGRATION_URL given with DATABASE_URL: skipping migrations"
+fi
+"$bin" demo init
+
+export KUROBE_SERVER__BIND=${KUROBE_SERVER__BIND:-127.0.0.1:$port}
+export KUROBE_LOG__FORMAT=${KUROBE_LOG__FORMAT:-pretty}
+say "serving on http://$KUROBE_SERVER__BIND (API docs at /docs); Ctrl-C stops"
+exec "$bin" serve
