@@ -32,6 +32,8 @@ fi
 # shellcheck disable=SC1090
 . "$secrets"
 
+export KUROBE_LOG__FORMAT=${KUROBE_LOG__FORMAT:-pretty}
+
 say "building kurobe ($profile)"
 cargo build --locked --profile "$profile" -p kurobe-cli
 target_dir=${CARGO_TARGET_DIR:-target}
@@ -45,6 +47,5 @@ fi
 "$bin" demo init
 
 export KUROBE_SERVER__BIND=${KUROBE_SERVER__BIND:-127.0.0.1:$port}
-export KUROBE_LOG__FORMAT=${KUROBE_LOG__FORMAT:-pretty}
 say "serving on http://$KUROBE_SERVER__BIND (API docs at /docs); Ctrl-C stops"
 exec "$bin" serve

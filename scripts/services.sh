@@ -119,8 +119,8 @@ case "$cmd" in
       {
         echo "export KUROBE_DATABASE__URL='postgres://kurobe_app:$(cat "$state/app.password")@127.0.0.1:$pg_port/kurobe'"
         echo "export KUROBE_DATABASE__MIGRATION_URL='postgres://kurobe_owner:$(cat "$state/owner.password")@127.0.0.1:$pg_port/kurobe'"
-        echo "export KUROBE_PG_ADMIN_URL='postgres://postgres:$(cat "$state/postgres.password")@127.0.0.1:$pg_port/postgres'"
-        echo "export KUROBE_PG_APP_PASSWORD='$(cat "$state/app.password")'"
+        echo "export SERVICES_PG_ADMIN_URL='postgres://postgres:$(cat "$state/postgres.password")@127.0.0.1:$pg_port/postgres'"
+        echo "export SERVICES_PG_APP_PASSWORD='$(cat "$state/app.password")'"
       } >> "$env_file.tmp"
     fi
     if [ -n "${REDIS_URL:-}" ]; then

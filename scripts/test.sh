@@ -8,11 +8,11 @@ state=${KUROBE_TEST_STATE:-.kurobe/test}
 scripts/services.sh up "$state" "${KUROBE_TEST_PG_PORT:-54339}" "${KUROBE_TEST_REDIS_PORT:-63799}"
 # shellcheck disable=SC1091
 . "$state/services.env"
-export KUROBE_TEST_ADMIN_URL=$KUROBE_PG_ADMIN_URL
-export KUROBE_TEST_APP_PASSWORD=$KUROBE_PG_APP_PASSWORD
+export KUROBE_TEST_ADMIN_URL=$SERVICES_PG_ADMIN_URL
+export KUROBE_TEST_APP_PASSWORD=$SERVICES_PG_APP_PASSWORD
 export KUROBE_TEST_REDIS_URL=$KUROBE_REDIS__URL
 # The test binaries build their own settings; these belong to start.sh's server only.
-unset KUROBE_DATABASE__URL KUROBE_DATABASE__MIGRATION_URL KUROBE_REDIS__URL KUROBE_PG_ADMIN_URL KUROBE_PG_APP_PASSWORD
+unset KUROBE_DATABASE__URL KUROBE_DATABASE__MIGRATION_URL KUROBE_REDIS__URL SERVICES_PG_ADMIN_URL SERVICES_PG_APP_PASSWORD
 
 # Databases left by an interrupted earlier run.
 psql -qAtX "$KUROBE_TEST_ADMIN_URL" -c "SELECT format('DROP DATABASE %I WITH (FORCE)', datname) FROM pg_database WHERE datname LIKE 'kurobe\_test\_%'" \

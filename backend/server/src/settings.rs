@@ -135,7 +135,8 @@ pub struct LogSettings {
 
 impl Default for LogSettings {
     fn default() -> Self {
-        Self { format: LogFormat::Json, filter: "info".into() }
+        // sqlx reports Postgres notices (such as "already exists, skipping") at info.
+        Self { format: LogFormat::Json, filter: "info,sqlx::postgres::notice=warn".into() }
     }
 }
 
