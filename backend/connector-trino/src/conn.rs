@@ -1,0 +1,205 @@
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use kurobe_connector::{
+    Column, Connector, ConnectorError, Dialect, ExecRequest, IntrospectOptions, QueryResult, ResultBuilder, Schema,
+    ServerInfo,
+};
+use trino_rust_client::{Client, ClientBuilder, Row, auth::Auth, error::Error as TrinoError};
+use url::Url;
+
+use crate::{introspect, types};
+
+#[derive(Clone, PartialEq, Eq)]
+pub enum TrinoAuth {
+    None,
+    Basic { password: String },
+    Jwt { token: String },
+}
+
+// Written by hand so passwords and tokens never reach a log line.
+impl std::fmt::Debug for TrinoAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TrinoAuth::None => "none",
+            TrinoAuth::Basic { .. } => "basic [redacted]",
+            TrinoAuth::Jwt { .. } => "jwt [redacted]",
+        })
+    }
+}
+
+/// How to reach one Trino catalog.
+#[derive(Clone)]
+pub struct TrinoConfig {
+    /// `http://host:port` or `https://host:port`.
+    pub url: String,
+    pub user: String,
+    pub auth: TrinoAuth,
+    pub catalog: String,
+    pub schema: Option<String>,
+    /// Allow credentials over plain HTTP (only on a network you trust, such as loopback).
+    pub allow_insecure_auth: bool,
+}
+
+impl std::fmt::Debug for TrinoConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrinoConfig")
+            .field("url", &self.url)
+            .field("user", &self.user)
+            .field("auth", &self.auth)
+            .field("catalog", &self.catalog)
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
+/// A Trino catalog as a data source.
+#[derive(Clone)]
+pub struct TrinoConnector {
+    config: Arc<TrinoConfig>,
+    /// Session properties are fixed per client, and each timeout needs its own
+    /// `query_max_run_time`; requests use a handful of timeouts, so clients are kept per
+    /// timeout.
+    clients: Arc<Mutex<HashMap<Duration, Arc<Client>>>>,
+}
+
+impl std::fmt::Debug for TrinoConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrinoConnector").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+fn trino_duration(timeout: Duration) -> String {
+    format!("{}ms", timeout.as_millis().max(1))
+}
+
+impl TrinoConnector {
+    pub fn new(config: TrinoConfig) -> Result<Self, ConnectorError> {
+        let url = Url::parse(&config.url).map_err(|e| ConnectorError::Config(format!("invalid Trino URL: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(ConnectorError::Config("the Trino URL must be http(s)://host:port".into()));
+        }
+        if config.catalog.is_empty() {
+            return Err(ConnectorError::Config("a Trino data source needs a catalog".into()));
+        }
+        Ok(Self { config: Arc::new(config), clients: Arc::default() })
+    }
+
+    pub fn catalog(&self) -> &str {
+        &self.config.catalog
+    }
+
+    fn client(&self, timeout: Duration) -> Result<Arc<Client>, ConnectorError> {
+        let mut clients = self.clients.lock().map_err(|_| ConnectorError::Internal("client cache poisoned".into()))?;
+        if let Some(client) = clients.get(&timeout) {
+            return Ok(client.clone());
+        }
+        let config = &self.config;
+        let url = Url::parse(&config.url).map_err(|e| ConnectorError::Config(e.to_string()))?;
+        let mut builder = ClientBuilder::new(&config.user, url.host_str().unwrap_or_default())
+            .port(url.port_or_known_default().unwrap_or(8080))
+            .secure(url.scheme() == "https")
+            .source("kurobe")
+            .catalog(&config.catalog)
+            .property("query_max_run_time", trino_duration(timeout))
+            .client_request_timeout(timeout + Duration::from_secs(10))
+            .auth_http_insecure(config.allow_insecure_auth)
+            .max_attempt(2);
+        if let Some(schema) = &config.schema {
+            builder = builder.schema(schema);
+        }
+        builder = match &config.auth {
+            TrinoAuth::None => builder,
+            TrinoAuth::Basic { password } => builder.auth(Auth::new_basic(&config.user, Some(password))),
+            TrinoAuth::Jwt { token } => builder.auth(Auth::Jwt(token.clone())),
+        };
+        let client = Arc::new(builder.build().map_err(|e| ConnectorError::Config(e.to_string()))?);
+        clients.insert(timeout, client.clone());
+        Ok(client)
+    }
+
+    async fn run(
+        &self,
+        client: &Client,
+        sql: &str,
+        builder: &mut Option<ResultBuilder>,
+        request: &ExecRequest,
+    ) -> Result<(), ConnectorError> {
+        let mut rows = client.stream::<Row>(sql).await.map_err(|e| error(&e, request.limits.timeout))?;
+        let columns: Vec<Column> = rows
+            .columns()
+            .iter()
+            .map(|c| Column {
+                name: c.name.clone(),
+                data_type: kurobe_connector::DataType::from_sql_name(&c.ty),
+                native_type: c.ty.clone(),
+            })
+            .collect();
+        let result = builder.insert(ResultBuilder::new(columns, request.limits));
+        while let Some(row) = rows.next().await {
+            let row = row.map_err(|e| error(&e, request.limits.timeout))?;
+            let values = row
+                .into_json()
+                .into_iter()
+                .zip(result.columns())
+                .map(|(value, column)| types::value(value, &column.data_type, &column.native_type))
+                .collect();
+            if !result.push(values) {
+                // Dropping `rows` unfinished sends Trino the DELETE that stops the query.
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn error(err: &TrinoError, timeout: Duration) -> ConnectorError {
+    match err {
+        TrinoError::Query(query) if query.error_name == "EXCEEDED_TIME_LIMIT" => ConnectorError::Timeout(timeout),
+        TrinoError::Query(query) => ConnectorError::Query(query.message.clone()),
+        TrinoError::HttpError(e) if e.is_connect() || e.is_timeout() => ConnectorError::Connection(e.to_string()),
+        TrinoError::HttpNotOk(status, _) if status.as_u16() == 401 || status.as_u16() == 403 => {
+            ConnectorError::Connection(format!("Trino refused the credentials ({status})"))
+        }
+        TrinoError::Forbidden { message } => ConnectorError::Query(message.clone()),
+        other => ConnectorError::Connection(other.to_string()),
+    }
+}
+
+#[async_trait]
+impl Connector for TrinoConnector {
+    fn dialect(&self) -> Dialect {
+        Dialect::Trino
+    }
+
+    async fn test(&self) -> Result<ServerInfo, ConnectorError> {
+        let result = self
+            .execute("SELECT node_version FROM system.runtime.nodes WHERE coordinator", &ExecRequest::default())
+            .await?;
+        let version = result.rows.first().and_then(|row| row.first()).map(|v| v.to_text()).unwrap_or_default();
+        Ok(ServerInfo { version: format!("Trino {version}") })
+    }
+
+    async fn introspect(&self, options: &IntrospectOptions) -> Result<Schema, ConnectorError> {
+        introspect::introspect(self, options).await
+    }
+
+    async fn execute(&self, sql: &str, request: &ExecRequest) -> Result<QueryResult, ConnectorError> {
+        let started = Instant::now();
+        let timeout = request.limits.timeout;
+        let client = self.client(timeout)?;
+        let mut builder = None;
+        match tokio::time::timeout(timeout, self.run(&client, sql, &mut builder, request)).await {
+            Ok(Ok(())) => {
+                Ok(builder.ok_or_else(|| ConnectorError::Internal("no result".into()))?.finish(started.elapsed()))
+            }
+            Ok(Err(err)) => Err(err),
+            Err(_) => Err(ConnectorError::Timeout(timeout)),
+        }
+    }
+}
