@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# `make test`: starts Postgres and Redis for the tests (installing them if needed), then
-# runs the format and lint checks and every test suite of the project.
+# `make test`: starts Postgres, Redis and Trino for the tests (installing them if needed),
+# then runs the format and lint checks and every test suite of the project. Trino starts in
+# the background while the code compiles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 state=${KUROBE_TEST_STATE:-.kurobe/test}
+mkdir -p "$state"
+step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*"; }
+
+scripts/duckdb-lib.sh
 scripts/services.sh up "$state" "${KUROBE_TEST_PG_PORT:-54339}" "${KUROBE_TEST_REDIS_PORT:-63799}"
 # shellcheck disable=SC1091
 . "$state/services.env"
@@ -14,16 +19,30 @@ export KUROBE_TEST_REDIS_URL=$KUROBE_REDIS__URL
 # The test binaries build their own settings; these belong to start.sh's server only.
 unset KUROBE_DATABASE__URL KUROBE_DATABASE__MIGRATION_URL KUROBE_REDIS__URL SERVICES_PG_ADMIN_URL SERVICES_PG_APP_PASSWORD
 
+trino_port=${KUROBE_TEST_TRINO_PORT:-18080}
+scripts/trino.sh up "$state" "$trino_port" >"$state/trino-up.log" 2>&1 &
+trino_pid=$!
+
 # Databases left by an interrupted earlier run.
 psql -qAtX "$KUROBE_TEST_ADMIN_URL" -c "SELECT format('DROP DATABASE %I WITH (FORCE)', datname) FROM pg_database WHERE datname LIKE 'kurobe\_test\_%'" \
   | psql -qX "$KUROBE_TEST_ADMIN_URL" >/dev/null
-
-step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*"; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo test (build)"
+cargo test --workspace --locked --no-run
+
+step "waiting for Trino"
+if ! wait "$trino_pid"; then
+  cat "$state/trino-up.log" >&2
+  exit 1
+fi
+# shellcheck disable=SC1091
+. "$state/trino.env"
+export KUROBE_TEST_TRINO_URL=$KUROBE_TRINO_URL
+
 step "cargo test"
 cargo test --workspace --locked
 step "start.sh, twice, on a fresh state folder"

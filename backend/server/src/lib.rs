@@ -6,6 +6,7 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod crypto;
+pub mod datasources;
 pub mod http;
 pub mod serve;
 pub mod settings;

@@ -51,6 +51,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         jwt: Arc::new(JwtKeys::new(&settings.security)),
         master_keys: Arc::new(master_keys),
         redis,
+        datasources: Arc::default(),
         settings: Arc::new(settings),
     })
 }
@@ -78,6 +79,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let grace = Duration::from_secs(state.settings.server.shutdown_grace_seconds);
     let store = state.store.clone();
+    let health = tokio::spawn(crate::datasources::run_health_checks(state.clone()));
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, service).with_graceful_shutdown(async move {
@@ -92,6 +94,7 @@ pub async fn serve(
             tracing::warn!(?grace, "in-flight requests did not finish within the grace period");
         }
     }
+    health.abort();
     store.close().await;
     Ok(())
 }

@@ -31,6 +31,24 @@ pub struct Settings {
     pub auth: AuthSettings,
     #[serde(default)]
     pub log: LogSettings,
+    #[serde(default)]
+    pub connectors: ConnectorSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ConnectorSettings {
+    /// The only folders DuckDB data sources may live in. Tenants name files; without this
+    /// fence they could name any file the server can read.
+    pub duckdb_dirs: Vec<std::path::PathBuf>,
+    /// How often every data source's connection is checked.
+    pub health_interval_seconds: u64,
+}
+
+impl Default for ConnectorSettings {
+    fn default() -> Self {
+        Self { duckdb_dirs: vec!["data".into()], health_interval_seconds: 60 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use kurobe_store::Store;
 
-use crate::{auth::jwt::JwtKeys, crypto::MasterKeys, settings::Settings};
+use crate::{auth::jwt::JwtKeys, crypto::MasterKeys, datasources::DataSources, settings::Settings};
 
 /// Everything a request handler may use, cheap to clone.
 #[derive(Debug, Clone)]
@@ -12,4 +12,5 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub master_keys: Arc<MasterKeys>,
     pub redis: Option<redis::Client>,
+    pub datasources: Arc<DataSources>,
 }

@@ -5,6 +5,7 @@
 mod api_keys;
 mod audit;
 mod context;
+mod datasources;
 mod error;
 mod members;
 mod organisations;
@@ -16,6 +17,7 @@ mod users;
 pub use api_keys::{ApiKeyRecord, NewApiKey};
 pub use audit::{AuditFilter, AuditRecord, NewAuditEntry};
 pub use context::Context;
+pub use datasources::{DataSourceChanges, DataSourceRecord, HealthRecord, NewDataSource};
 pub use error::StoreError;
 pub use members::{MemberRecord, MembershipRecord};
 pub use organisations::OrganisationRecord;

@@ -9,7 +9,7 @@ use axum::{
 use kurobe_api::{ErrorBody, ErrorCode, ErrorDetail};
 use kurobe_store::StoreError;
 
-use crate::{audit::current_request_id, auth::AuthError};
+use crate::{audit::current_request_id, auth::AuthError, datasources::DataSourceError};
 
 /// Every way a request can fail. The code (and so the status) of each is fixed; internal
 /// causes are logged with the request id and never sent to the client.
@@ -29,6 +29,9 @@ pub enum ApiError {
     Conflict { code: ErrorCode, message: String },
     #[error("a service Kurobe depends on is unavailable")]
     Unavailable(#[source] anyhow::Error),
+    /// The customer's warehouse failed; its message is theirs to read.
+    #[error("{0}")]
+    DataSource(String),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -64,6 +67,7 @@ impl ApiError {
             },
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::Unavailable(_) => ErrorCode::ServiceUnavailable,
+            ApiError::DataSource(_) => ErrorCode::DataSourceUnavailable,
             ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -87,6 +91,16 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::Unavailable(_) => ApiError::Unavailable(err.into()),
             _ => ApiError::Internal(err.into()),
+        }
+    }
+}
+
+impl From<DataSourceError> for ApiError {
+    fn from(err: DataSourceError) -> Self {
+        match err {
+            DataSourceError::Invalid(message) => ApiError::invalid(message),
+            DataSourceError::Crypto(_) => ApiError::Internal(err.into()),
+            DataSourceError::Connector(connector) => ApiError::DataSource(connector.to_string()),
         }
     }
 }

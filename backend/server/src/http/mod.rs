@@ -4,6 +4,7 @@ mod account;
 mod api_keys;
 mod audit_log;
 mod authz;
+mod datasources;
 mod error;
 mod extract;
 mod health;
@@ -48,6 +49,7 @@ use crate::{audit::request_context, state::AppState};
         (name = "members", description = "Members of the organisation and their roles"),
         (name = "api-keys", description = "Keys for scripts and SDKs"),
         (name = "audit", description = "The organisation's audit log"),
+        (name = "datasources", description = "Warehouses to ask questions of: DuckDB, Postgres, Trino"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -77,6 +79,11 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api_keys::list, api_keys::create))
         .routes(routes!(api_keys::revoke))
         .routes(routes!(audit_log::list))
+        .routes(routes!(datasources::list, datasources::create))
+        .routes(routes!(datasources::get, datasources::update, datasources::delete))
+        .routes(routes!(datasources::test))
+        .routes(routes!(datasources::schema))
+        .routes(routes!(datasources::refresh))
 }
 
 /// The OpenAPI document of every route, as served at `/openapi.json`.

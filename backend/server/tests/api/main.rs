@@ -8,6 +8,7 @@ mod support;
 
 mod auth;
 mod bad_input;
+mod datasources;
 mod health;
 mod isolation;
 mod members_and_keys;

@@ -62,6 +62,38 @@ pub struct Session {
     pub email: String,
 }
 
+/// Everything the server logged during the tests, for checks that secrets never reach it.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
+}
+
+static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct LogSink;
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(|| LogSink)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).ok();
+    });
+}
+
 pub fn settings() -> Settings {
     let mut settings = Settings::default();
     settings.security.jwt_secret = Some(SecretString::from("test-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz"));
@@ -76,6 +108,7 @@ impl TestApp {
     }
 
     pub async fn with_settings(mut settings: Settings) -> Self {
+        capture_logs();
         let db = TestDatabase::create().await;
         let url = format!(
             "postgres://kurobe_app:{}@{}:{}/{}",

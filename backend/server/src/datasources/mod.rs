@@ -1,0 +1,13 @@
+//! Data sources at run time: turning a stored data source into a live connector (once per
+//! configuration version), its introspected schema (once per generation), and the periodic
+//! health check of every source.
+
+mod build;
+mod health;
+mod registry;
+
+pub use build::{
+    DataSourceError, check_limits, context_aad, open_credentials, parse_limits, validate_config,
+};
+pub use health::{check_health, run_health_checks};
+pub use registry::DataSources;

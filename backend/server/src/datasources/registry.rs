@@ -1,0 +1,64 @@
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use kurobe_connector::{Connector, Schema};
+use kurobe_store::DataSourceRecord;
+use uuid::Uuid;
+
+use super::{DataSourceError, build};
+use crate::{crypto::MasterKeys, settings::ConnectorSettings};
+
+/// The live connectors and introspected schemas of the data sources in use, shared by all
+/// requests. A connector is rebuilt when its data source's configuration version changes;
+/// a schema when its generation does.
+#[derive(Default)]
+pub struct DataSources {
+    live: Mutex<HashMap<Uuid, (i64, Arc<dyn Connector>)>>,
+    schemas: Mutex<HashMap<Uuid, (i64, Arc<Schema>)>>,
+}
+
+impl std::fmt::Debug for DataSources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let live = self.live.lock().map(|l| l.len()).unwrap_or_default();
+        f.debug_struct("DataSources").field("live", &live).finish_non_exhaustive()
+    }
+}
+
+impl DataSources {
+    /// The connector for the data source as stored now.
+    pub async fn connector(
+        &self,
+        record: &DataSourceRecord,
+        keys: &MasterKeys,
+        settings: &ConnectorSettings,
+    ) -> Result<Arc<dyn Connector>, DataSourceError> {
+        if let Some((version, connector)) = self.live.lock().unwrap_or_else(PoisonError::into_inner).get(&record.id)
+            && *version == record.config_version
+        {
+            return Ok(connector.clone());
+        }
+        let connector = build::connect(record, keys, settings).await?;
+        self.live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(record.id, (record.config_version, connector.clone()));
+        Ok(connector)
+    }
+
+    /// Drops what is cached for a data source that changed or is gone.
+    pub fn forget(&self, id: Uuid) {
+        self.live.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+        self.schemas.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+    }
+
+    pub fn schema(&self, id: Uuid, generation: i64) -> Option<Arc<Schema>> {
+        let schemas = self.schemas.lock().unwrap_or_else(PoisonError::into_inner);
+        schemas.get(&id).filter(|(g, _)| *g == generation).map(|(_, schema)| schema.clone())
+    }
+
+    pub fn remember_schema(&self, id: Uuid, generation: i64, schema: Arc<Schema>) {
+        self.schemas.lock().unwrap_or_else(PoisonError::into_inner).insert(id, (generation, schema));
+    }
+}

@@ -1,0 +1,325 @@
+//! Data sources: create, list, read, change, delete, test, introspect, refresh.
+//! Credentials go in and never come out.
+
+use std::sync::Arc;
+
+use axum::{extract::State, http::StatusCode};
+use kurobe_api::{
+    ErrorBody,
+    datasources::{
+        ConnectionTest, CreateDataSourceRequest, Credentials, DataSource, DataSourceConfig, DataSourceSchema, Health,
+        HealthStatus, SchemaState, UpdateDataSourceRequest,
+    },
+};
+use kurobe_connector::{IntrospectOptions, Schema};
+use kurobe_core::{Permission, Principal};
+use kurobe_store::{Context, DataSourceChanges, DataSourceRecord, NewDataSource, Scoped};
+use uuid::Uuid;
+
+use super::{ApiError, Auth, Json, Path, require};
+use crate::{
+    accounts::normalise_name,
+    audit::{Actor, Audit},
+    datasources::{DataSourceError, check_health, check_limits, context_aad, parse_limits, validate_config},
+    state::AppState,
+};
+
+fn view(record: &DataSourceRecord) -> Result<DataSource, ApiError> {
+    let config: DataSourceConfig = serde_json::from_value(record.config.clone())
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored data source config unreadable: {e}")))?;
+    Ok(DataSource {
+        id: record.id,
+        name: record.name.clone(),
+        config,
+        has_credentials: record.credentials.is_some(),
+        limits: parse_limits(&record.limits),
+        health: match &record.health {
+            Some(h) => Health {
+                status: if h.ok { HealthStatus::Ok } else { HealthStatus::Failing },
+                error: h.error.clone(),
+                latency_ms: h.latency_ms,
+                checked_at: Some(h.checked_at),
+            },
+            None => Health { status: HealthStatus::Unknown, error: None, latency_ms: None, checked_at: None },
+        },
+        schema: SchemaState {
+            generation: record.schema_generation,
+            refreshed_at: record.schema_refreshed_at,
+            tables: record.schema_tables.unwrap_or_default().try_into().unwrap_or_default(),
+        },
+        created_at: record.created_at,
+        updated_at: record.updated_at,
+    })
+}
+
+/// Seals credentials for the row `(org_id, id)`; empty credentials are stored as none.
+fn seal(state: &AppState, org_id: Uuid, id: Uuid, credentials: &Credentials) -> Result<Option<(Vec<u8>, i32)>, ApiError> {
+    if credentials.password.is_none() && credentials.token.is_none() {
+        return Ok(None);
+    }
+    let plain = serde_json::to_vec(credentials).map_err(|e| ApiError::Internal(e.into()))?;
+    let (sealed, version) =
+        state.master_keys.seal(&plain, &context_aad(org_id, id)).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Some((sealed, i32::try_from(version).map_err(|e| ApiError::Internal(e.into()))?)))
+}
+
+fn name_taken(err: kurobe_store::StoreError) -> ApiError {
+    match err.constraint() {
+        Some("data_sources_org_name_key") => ApiError::conflict("a data source with this name already exists"),
+        _ => err.into(),
+    }
+}
+
+async fn load(state: &AppState, principal: &Principal, id: Uuid) -> Result<(Scoped, DataSourceRecord), ApiError> {
+    let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
+    let record = tx.data_source(id).await?.ok_or(ApiError::NotFound("data source"))?;
+    Ok((tx, record))
+}
+
+#[utoipa::path(get, path = "/v1/datasources", tag = "datasources", security(("bearer" = [])), responses(
+    (status = 200, body = Vec<DataSource>),
+    (status = 403, body = ErrorBody),
+))]
+pub async fn list(State(state): State<AppState>, Auth(principal): Auth) -> Result<Json<Vec<DataSource>>, ApiError> {
+    require(&principal, Permission::DatasourcesRead)?;
+    let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
+    let records = tx.data_sources().await?;
+    tx.commit().await?;
+    Ok(Json(records.iter().map(view).collect::<Result<_, _>>()?))
+}
+
+#[utoipa::path(post, path = "/v1/datasources", tag = "datasources", security(("bearer" = [])),
+    request_body = CreateDataSourceRequest, responses(
+    (status = 201, body = DataSource),
+    (status = 403, body = ErrorBody),
+    (status = 409, description = "The name is taken", body = ErrorBody),
+    (status = 422, body = ErrorBody),
+))]
+pub async fn create(
+    State(state): State<AppState>,
+    audit: Audit,
+    Auth(principal): Auth,
+    Json(req): Json<CreateDataSourceRequest>,
+) -> Result<(StatusCode, Json<DataSource>), ApiError> {
+    audit.action("datasource.create", None);
+    require(&principal, Permission::DatasourcesManage)?;
+    let name = normalise_name("name", &req.name)?;
+    validate_config(&req.config, req.credentials.as_ref(), &state.settings.connectors)?;
+    let limits = req.limits.unwrap_or_default();
+    check_limits(&limits)?;
+    let id = Uuid::new_v4();
+    audit.action("datasource.create", Some(id.to_string()));
+    let sealed = req.credentials.as_ref().map(|c| seal(&state, principal.org_id, id, c)).transpose()?.flatten();
+    let config = serde_json::to_value(&req.config).map_err(|e| ApiError::Internal(e.into()))?;
+    let limits_json = serde_json::to_value(limits).map_err(|e| ApiError::Internal(e.into()))?;
+    let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
+    let record = tx
+        .create_data_source(NewDataSource {
+            id,
+            name: &name,
+            kind: req.config.kind(),
+            config: &config,
+            limits: &limits_json,
+            credentials: sealed.as_ref().map(|(c, v)| (c.as_slice(), *v)),
+            created_by: principal.user_id,
+        })
+        .await
+        .map_err(name_taken)?;
+    let details = serde_json::json!({ "name": name, "kind": req.config.kind(), "has_credentials": sealed.is_some() });
+    audit.success(&mut tx, Actor::from(&principal), details).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(view(&record)?)))
+}
+
+#[utoipa::path(get, path = "/v1/datasources/{id}", tag = "datasources", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses(
+    (status = 200, body = DataSource),
+    (status = 404, body = ErrorBody),
+))]
+pub async fn get(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Path(id): Path<Uuid>,
+) -> Result<Json<DataSource>, ApiError> {
+    require(&principal, Permission::DatasourcesRead)?;
+    let (tx, record) = load(&state, &principal, id).await?;
+    tx.commit().await?;
+    Ok(Json(view(&record)?))
+}
+
+#[utoipa::path(patch, path = "/v1/datasources/{id}", tag = "datasources", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = UpdateDataSourceRequest, responses(
+    (status = 200, body = DataSource),
+    (status = 404, body = ErrorBody),
+    (status = 409, body = ErrorBody),
+    (status = 422, body = ErrorBody),
+))]
+pub async fn update(
+    State(state): State<AppState>,
+    audit: Audit,
+    Auth(principal): Auth,
+    Path(id): Path<Uuid>,
+    Json(req): Json<UpdateDataSourceRequest>,
+) -> Result<Json<DataSource>, ApiError> {
+    audit.action("datasource.update", Some(id.to_string()));
+    require(&principal, Permission::DatasourcesManage)?;
+    let (mut tx, current) = load(&state, &principal, id).await?;
+    let name = req.name.as_deref().map(|n| normalise_name("name", n)).transpose()?;
+    let current_config: DataSourceConfig =
+        serde_json::from_value(current.config.clone()).map_err(|e| ApiError::Internal(e.into()))?;
+    let config = req.config.clone().unwrap_or(current_config);
+    // Validate against the credentials the source will have after the change.
+    let effective_credentials = match &req.credentials {
+        Some(c) => Some(c.clone()),
+        None => Some(crate::datasources::open_credentials(&current, &state.master_keys)?),
+    };
+    validate_config(&config, effective_credentials.as_ref(), &state.settings.connectors)?;
+    if let Some(limits) = &req.limits {
+        check_limits(limits)?;
+    }
+    let sealed = req.credentials.as_ref().map(|c| seal(&state, principal.org_id, id, c)).transpose()?;
+    let config_json = serde_json::to_value(&config).map_err(|e| ApiError::Internal(e.into()))?;
+    let limits_json = req.limits.map(serde_json::to_value).transpose().map_err(|e| ApiError::Internal(e.into()))?;
+    tx.update_data_source(
+        id,
+        DataSourceChanges {
+            name: name.as_deref(),
+            kind: Some(config.kind()),
+            config: Some(&config_json),
+            limits: limits_json.as_ref(),
+            credentials: sealed.as_ref().map(|s| s.as_ref().map(|(c, v)| (c.as_slice(), *v))),
+        },
+    )
+    .await
+    .map_err(name_taken)?;
+    let updated = tx.data_source(id).await?.ok_or(ApiError::NotFound("data source"))?;
+    let changed: Vec<&str> = [
+        req.name.as_ref().map(|_| "name"),
+        req.config.as_ref().map(|_| "config"),
+        req.credentials.as_ref().map(|_| "credentials"),
+        req.limits.as_ref().map(|_| "limits"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    audit.success(&mut tx, Actor::from(&principal), serde_json::json!({ "changed": changed })).await?;
+    tx.commit().await?;
+    state.datasources.forget(id);
+    Ok(Json(view(&updated)?))
+}
+
+#[utoipa::path(delete, path = "/v1/datasources/{id}", tag = "datasources", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses(
+    (status = 204),
+    (status = 404, body = ErrorBody),
+))]
+pub async fn delete(
+    State(state): State<AppState>,
+    audit: Audit,
+    Auth(principal): Auth,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    audit.action("datasource.delete", Some(id.to_string()));
+    require(&principal, Permission::DatasourcesManage)?;
+    let (mut tx, record) = load(&state, &principal, id).await?;
+    tx.delete_data_source(id).await?;
+    audit.success(&mut tx, Actor::from(&principal), serde_json::json!({ "name": record.name })).await?;
+    tx.commit().await?;
+    state.datasources.forget(id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Connects and runs a trivial query; the outcome becomes the source's health. A failed
+/// connection is a successful test with `ok: false`.
+#[utoipa::path(post, path = "/v1/datasources/{id}/test", tag = "datasources", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses(
+    (status = 200, body = ConnectionTest),
+    (status = 404, body = ErrorBody),
+))]
+pub async fn test(
+    State(state): State<AppState>,
+    audit: Audit,
+    Auth(principal): Auth,
+    Path(id): Path<Uuid>,
+) -> Result<Json<ConnectionTest>, ApiError> {
+    audit.action("datasource.test", Some(id.to_string()));
+    require(&principal, Permission::DatasourcesManage)?;
+    let (tx, record) = load(&state, &principal, id).await?;
+    tx.commit().await?;
+    let result = check_health(&state, &record).await?;
+    let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
+    let details = serde_json::json!({ "ok": result.ok, "latency_ms": result.latency_ms });
+    audit.success(&mut tx, Actor::from(&principal), details).await?;
+    tx.commit().await?;
+    Ok(Json(result))
+}
+
+/// Introspects the source now, stores the result under the next generation and returns it.
+async fn refresh_schema(state: &AppState, record: &DataSourceRecord) -> Result<(i64, Arc<Schema>), ApiError> {
+    let connector = state.datasources.connector(record, &state.master_keys, &state.settings.connectors).await?;
+    let schema = connector.introspect(&IntrospectOptions::default()).await.map_err(DataSourceError::from)?;
+    let snapshot = serde_json::to_value(&schema).map_err(|e| ApiError::Internal(e.into()))?;
+    let mut tx = state.store.begin(&Context::org(record.org_id)).await?;
+    let generation = tx.save_schema(record.id, &snapshot).await?;
+    tx.commit().await?;
+    let schema = Arc::new(schema);
+    state.datasources.remember_schema(record.id, generation, schema.clone());
+    Ok((generation, schema))
+}
+
+/// The source's schema as last introspected (introspecting now if it never was).
+#[utoipa::path(get, path = "/v1/datasources/{id}/schema", tag = "datasources", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses(
+    (status = 200, body = DataSourceSchema),
+    (status = 404, body = ErrorBody),
+    (status = 502, description = "The source could not be introspected", body = ErrorBody),
+))]
+pub async fn schema(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Path(id): Path<Uuid>,
+) -> Result<Json<DataSourceSchema>, ApiError> {
+    require(&principal, Permission::DatasourcesRead)?;
+    let (mut tx, record) = load(&state, &principal, id).await?;
+    if let Some(schema) = state.datasources.schema(id, record.schema_generation) {
+        tx.commit().await?;
+        return Ok(Json(DataSourceSchema { generation: record.schema_generation, schema: (*schema).clone() }));
+    }
+    let stored = tx.schema_snapshot(id).await?;
+    tx.commit().await?;
+    let (generation, schema) = match stored {
+        Some((generation, snapshot)) => {
+            let schema: Schema = serde_json::from_value(snapshot).map_err(|e| ApiError::Internal(e.into()))?;
+            let schema = Arc::new(schema);
+            state.datasources.remember_schema(id, generation, schema.clone());
+            (generation, schema)
+        }
+        None => refresh_schema(&state, &record).await?,
+    };
+    Ok(Json(DataSourceSchema { generation, schema: (*schema).clone() }))
+}
+
+/// Introspects again; the new generation invalidates results cached under the old one.
+#[utoipa::path(post, path = "/v1/datasources/{id}/refresh", tag = "datasources", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses(
+    (status = 200, body = DataSourceSchema),
+    (status = 404, body = ErrorBody),
+    (status = 502, body = ErrorBody),
+))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    audit: Audit,
+    Auth(principal): Auth,
+    Path(id): Path<Uuid>,
+) -> Result<Json<DataSourceSchema>, ApiError> {
+    audit.action("datasource.refresh", Some(id.to_string()));
+    require(&principal, Permission::DatasourcesManage)?;
+    let (tx, record) = load(&state, &principal, id).await?;
+    tx.commit().await?;
+    let (generation, schema) = refresh_schema(&state, &record).await?;
+    let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
+    let details = serde_json::json!({ "generation": generation, "tables": schema.tables.len() });
+    audit.success(&mut tx, Actor::from(&principal), details).await?;
+    tx.commit().await?;
+    Ok(Json(DataSourceSchema { generation, schema: (*schema).clone() }))
+}
