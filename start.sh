@@ -34,6 +34,9 @@ fi
 
 export KUROBE_LOG__FORMAT=${KUROBE_LOG__FORMAT:-pretty}
 
+# DuckDB's prebuilt library, which the build links against.
+scripts/duckdb-lib.sh
+
 say "building kurobe ($profile)"
 cargo build --locked --profile "$profile" -p kurobe-cli
 target_dir=${CARGO_TARGET_DIR:-target}
@@ -44,7 +47,16 @@ if [ -n "${KUROBE_DATABASE__MIGRATION_URL:-}" ]; then
 else
   say "no KUROBE_DATABASE__MIGRATION_URL given with DATABASE_URL: skipping migrations"
 fi
-"$bin" demo init
+# The retail demo, generated once, is the demo organisation's data source; DuckDB files
+# may only come from the folders listed in connectors.duckdb_dirs.
+data=$home/data
+mkdir -p "$data"
+export KUROBE_CONNECTORS__DUCKDB_DIRS="[\"$data\"]"
+if [ ! -f "$data/demo.duckdb" ]; then
+  say "generating the retail demo dataset (scale ${KUROBE_DEMO_SCALE:-0.1})"
+  "$bin" demo load --duckdb "$data/demo.duckdb" --scale "${KUROBE_DEMO_SCALE:-0.1}"
+fi
+"$bin" demo init --duckdb "$data/demo.duckdb"
 
 export KUROBE_SERVER__BIND=${KUROBE_SERVER__BIND:-127.0.0.1:$port}
 say "serving on http://$KUROBE_SERVER__BIND (API docs at /docs); Ctrl-C stops"

@@ -34,6 +34,12 @@ key=$(sed -n 's/^  API key:  //p' "$log")
 [ -n "$key" ] || fail "no API key printed on the first run"
 me=$(curl -fsS -H "Authorization: Bearer $key" "http://127.0.0.1:$port/v1/auth/me") || fail "the printed key does not work"
 echo "$me" | grep -q '"name":"Demo"' || fail "unexpected /v1/auth/me: $me"
+api() { curl -fsS -H "Authorization: Bearer $key" "$@"; }
+sources=$(api "http://127.0.0.1:$port/v1/datasources") || fail "cannot list data sources"
+id=$(echo "$sources" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])') || fail "no demo data source: $sources"
+api -X POST "http://127.0.0.1:$port/v1/datasources/$id/test" | grep -q '"ok":true' || fail "the demo data source does not answer"
+tables=$(api "http://127.0.0.1:$port/v1/datasources/$id/schema" | python3 -c 'import json,sys; print(" ".join(sorted(t["name"] for t in json.load(sys.stdin)["schema"]["tables"])))')
+[ "$tables" = "customers order_items orders products regions stores" ] || fail "unexpected demo tables: $tables"
 stop
 
 run_once

@@ -19,12 +19,19 @@ export KUROBE_TEST_REDIS_URL=$KUROBE_REDIS__URL
 # The test binaries build their own settings; these belong to start.sh's server only.
 unset KUROBE_DATABASE__URL KUROBE_DATABASE__MIGRATION_URL KUROBE_REDIS__URL SERVICES_PG_ADMIN_URL SERVICES_PG_APP_PASSWORD
 
+psql -qAtX "$KUROBE_TEST_ADMIN_URL" -c "SELECT 'CREATE DATABASE kurobe_test_demo' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'kurobe_test_demo')" \
+  | psql -qX "$KUROBE_TEST_ADMIN_URL" >/dev/null
 trino_port=${KUROBE_TEST_TRINO_PORT:-18080}
+# Trino's postgresql catalog reads the demo dataset the tests load into this database.
+export KUROBE_TRINO_PG_URL="jdbc:postgresql://127.0.0.1:${KUROBE_TEST_PG_PORT:-54339}/kurobe_test_demo"
+export KUROBE_TRINO_PG_USER=postgres
+KUROBE_TRINO_PG_PASSWORD=$(cat "$state/postgres.password")
+export KUROBE_TRINO_PG_PASSWORD
 scripts/trino.sh up "$state" "$trino_port" >"$state/trino-up.log" 2>&1 &
 trino_pid=$!
 
 # Databases left by an interrupted earlier run.
-psql -qAtX "$KUROBE_TEST_ADMIN_URL" -c "SELECT format('DROP DATABASE %I WITH (FORCE)', datname) FROM pg_database WHERE datname LIKE 'kurobe\_test\_%'" \
+psql -qAtX "$KUROBE_TEST_ADMIN_URL" -c "SELECT format('DROP DATABASE %I WITH (FORCE);', datname) FROM pg_database WHERE datname LIKE 'kurobe\_test\_%' AND datname <> 'kurobe_test_demo'" \
   | psql -qX "$KUROBE_TEST_ADMIN_URL" >/dev/null
 
 step "cargo fmt --check"

@@ -43,9 +43,19 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Apikey(ApikeyCommand),
-    /// The demo organisation.
+    /// The demo organisation and the retail demo dataset.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// The master keys that encrypt data-source credentials.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Re-encrypt every data source's credentials under the newest key in
+    /// security.master_keys; afterwards older keys can be removed.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,7 +100,25 @@ enum ApikeyCommand {
 #[derive(Debug, Subcommand)]
 enum DemoCommand {
     /// Create the demo organisation, an owner and an API key, unless they exist.
-    Init,
+    Init {
+        /// Also register this DuckDB file (from `demo load`) as the organisation's data source.
+        #[arg(long)]
+        duckdb: Option<PathBuf>,
+    },
+    /// Generate the retail dataset (deterministic) into a DuckDB file or a Postgres schema.
+    Load {
+        /// Write a DuckDB file here (replaced when complete).
+        #[arg(long, conflicts_with = "postgres")]
+        duckdb: Option<PathBuf>,
+        /// Load into this Postgres database (the schema is replaced).
+        #[arg(long, env = "KUROBE_DEMO_POSTGRES_URL", hide_env_values = true)]
+        postgres: Option<String>,
+        #[arg(long, default_value = kurobe_server::demo::DEMO_SCHEMA)]
+        schema: String,
+        /// 1 = one million orders and three million order lines.
+        #[arg(long, default_value_t = 0.1)]
+        scale: f64,
+    },
 }
 
 #[tokio::main]
@@ -140,7 +168,33 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", key.full);
             Ok(())
         }
-        Command::Demo(DemoCommand::Init) => demo_init(&settings).await,
+        Command::Demo(DemoCommand::Init { duckdb }) => demo_init(&settings, duckdb.as_deref()).await,
+        Command::Demo(DemoCommand::Load { duckdb, postgres, schema, scale }) => {
+            let scale = kurobe_demo::ScaleFactor::new(scale)?;
+            let started = std::time::Instant::now();
+            let rows = match (duckdb, postgres) {
+                (Some(path), None) => kurobe_server::demo::load_duckdb(&path, scale).await?,
+                (None, Some(url)) => {
+                    let config: tokio_postgres::Config = url.parse().context("--postgres is not a Postgres URL")?;
+                    kurobe_server::demo::load_postgres(&config, &schema, scale).await?
+                }
+                _ => anyhow::bail!("give --duckdb PATH or --postgres URL"),
+            };
+            eprintln!("loaded {rows} rows in {:.1} s", started.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Rotate) => {
+            let keys = master_keys(&settings)?;
+            let rotation = admin::rotate_keys(&store(&settings)?, &keys).await?;
+            println!(
+                "re-encrypted {} data source(s) under key version {}; {} already current, {} without credentials",
+                rotation.resealed,
+                keys.active_version(),
+                rotation.current,
+                rotation.without_credentials
+            );
+            Ok(())
+        }
     }
 }
 
@@ -161,19 +215,38 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     kurobe_server::serve(state, listener, kurobe_server::shutdown_signal()).await
 }
 
-async fn demo_init(settings: &Settings) -> anyhow::Result<()> {
-    match admin::init_demo(&store(settings)?).await? {
+fn master_keys(settings: &Settings) -> anyhow::Result<kurobe_server::crypto::MasterKeys> {
+    let spec = settings
+        .security
+        .master_keys
+        .as_ref()
+        .context("security.master_keys (KUROBE_SECURITY__MASTER_KEYS) is not set")?;
+    Ok(kurobe_server::crypto::MasterKeys::parse(spec.expose_secret())?)
+}
+
+async fn demo_init(settings: &Settings, duckdb: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let store = store(settings)?;
+    let organisation = match admin::init_demo(&store).await? {
         admin::DemoSetup::Created { organisation, email, password, api_key } => {
             println!("Demo organisation created ({}).", organisation.id);
             println!("  sign in:  {email} / {password}");
             println!("  API key:  {api_key}");
             println!("These secrets are shown once; Kurobe keeps only their digests.");
+            organisation
         }
         admin::DemoSetup::Existing { organisation } => {
             println!(
                 "Demo organisation exists ({}); its credentials were printed when it was created.",
                 organisation.id
             );
+            organisation
+        }
+    };
+    if let Some(path) = duckdb {
+        let path = path.canonicalize().with_context(|| format!("no demo database at {}", path.display()))?;
+        let keys = master_keys(settings)?;
+        if admin::register_demo_source(&store, &organisation, &path, &keys, &settings.connectors).await? {
+            println!("  data source: {} ({})", admin::DEMO_DATASOURCE, path.display());
         }
     }
     Ok(())

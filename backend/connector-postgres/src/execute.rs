@@ -1,9 +1,8 @@
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::{Object, PoolError};
-use futures_util::StreamExt;
 use kurobe_connector::{Column, ConnectorError, ExecRequest, QueryResult, ResultBuilder};
-use tokio_postgres::{CancelToken, NoTls, error::SqlState, types::ToSql};
+use tokio_postgres::{CancelToken, NoTls, error::SqlState};
 
 use crate::{PostgresConnector, types};
 
@@ -87,48 +86,40 @@ pub(crate) async fn execute(
     let client = connector.pool.get().await.map_err(pool_error)?;
     let mut running = Running { cancel: client.cancel_token(), client: Some(client), armed: true };
     let outcome = {
-        let client = running.client.as_ref().ok_or_else(|| ConnectorError::Internal("no client".into()))?;
-        tokio::time::timeout(request.limits.timeout + CLIENT_MARGIN, run(client, &running.cancel, sql, request)).await
+        let client = running.client.as_mut().ok_or_else(|| ConnectorError::Internal("no client".into()))?;
+        tokio::time::timeout(request.limits.timeout + CLIENT_MARGIN, run(client, sql, request)).await
     };
     match outcome {
-        Ok(Ok(builder)) => {
+        // An error from the server leaves the connection usable: the dropped transaction
+        // rolls itself back before the connection serves anything else.
+        Ok(result) => {
             running.armed = false;
-            Ok(builder.finish(started.elapsed()))
-        }
-        Ok(Err(err)) => {
-            // The transaction failed; roll it back so the connection can be reused. If even
-            // that fails, the armed guard discards the connection.
-            if let Some(client) = &running.client
-                && client.batch_execute("ROLLBACK").await.is_ok()
-            {
-                running.armed = false;
-            }
-            Err(err)
+            Ok(result?.finish(started.elapsed()))
         }
         Err(_) => Err(ConnectorError::Timeout(request.limits.timeout)),
     }
 }
 
-async fn run(
-    client: &Object,
-    cancel: &CancelToken,
-    sql: &str,
-    request: &ExecRequest,
-) -> Result<ResultBuilder, ConnectorError> {
+/// Rows fetched per round trip. The portal stops the server after each batch, so a result
+/// cut by the row cap is never sent whole.
+const BATCH: usize = 1_000;
+
+async fn run(client: &mut Object, sql: &str, request: &ExecRequest) -> Result<ResultBuilder, ConnectorError> {
     let limits = request.limits;
     let error = |e: tokio_postgres::Error| query_error(&e, limits.timeout);
+    let transaction = client.build_transaction().read_only(true).start().await.map_err(error)?;
     // The timeout is our own integer; everything the caller supplies is bound.
     let millis = limits.timeout.as_millis().max(1);
-    client.batch_execute(&format!("BEGIN READ ONLY; SET LOCAL statement_timeout = {millis}")).await.map_err(error)?;
+    transaction.batch_execute(&format!("SET LOCAL statement_timeout = {millis}")).await.map_err(error)?;
     if !request.settings.is_empty() {
         let (names, values): (Vec<&str>, Vec<&str>) =
             request.settings.iter().map(|(n, v)| (n.as_str(), v.as_str())).unzip();
-        client
+        transaction
             .execute("SELECT set_config(n, v, true) FROM unnest($1::text[], $2::text[]) AS s(n, v)", &[&names, &values])
             .await
             .map_err(error)?;
     }
-    let statement = client.prepare(sql).await.map_err(error)?;
+    let statement = transaction.prepare(sql).await.map_err(error)?;
     let columns = statement
         .columns()
         .iter()
@@ -139,28 +130,25 @@ async fn run(
         })
         .collect();
     let mut builder = ResultBuilder::new(columns, limits);
-    // Boxed rather than pinned on the stack, so it can be dropped before the ROLLBACK:
-    // an undrained stream would hold up the connection.
-    let mut rows =
-        Box::pin(client.query_raw(&statement, std::iter::empty::<&(dyn ToSql + Sync)>()).await.map_err(error)?);
-    let mut complete = true;
-    while let Some(row) = rows.next().await {
-        let row = row.map_err(error)?;
-        let values = (0..row.len())
-            .map(|i| row.try_get::<_, types::PgValue>(i).map(|v| v.0))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ConnectorError::Query(format!("cannot read a value: {e}")))?;
-        if !builder.push(values) {
-            complete = false;
+    let portal = transaction.bind(&statement, &[]).await.map_err(error)?;
+    let batch = limits.max_rows.saturating_add(1).min(BATCH);
+    'fetch: loop {
+        let rows = transaction.query_portal(&portal, i32::try_from(batch).unwrap_or(i32::MAX)).await.map_err(error)?;
+        let complete = rows.len() < batch;
+        for row in rows {
+            let values = (0..row.len())
+                .map(|i| row.try_get::<_, types::PgValue>(i).map(|v| v.0))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| ConnectorError::Query(format!("cannot read a value: {e}")))?;
+            if !builder.push(values) {
+                break 'fetch;
+            }
+        }
+        if complete {
             break;
         }
     }
-    if !complete {
-        // The caps are reached: stop the server from sending the rest.
-        cancel.cancel_query(NoTls).await.ok();
-    }
-    drop(rows);
-    client.batch_execute("ROLLBACK").await.map_err(error)?;
+    transaction.rollback().await.map_err(error)?;
     Ok(builder)
 }
 

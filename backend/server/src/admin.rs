@@ -1,6 +1,7 @@
 //! Administration from the shell (`kurobe org|user|apikey|demo ...`): the same store
 //! operations the API uses, audited as actions of the command line.
 
+use kurobe_api::datasources::DataSourceConfig;
 use kurobe_core::{AuditOutcome, Permission, Role};
 use kurobe_store::{Context, NewAuditEntry, OrganisationRecord, Scoped, Store, UserRecord};
 use rand::{Rng, distributions::Alphanumeric, rngs::OsRng};
@@ -8,11 +9,15 @@ use uuid::Uuid;
 
 use crate::{
     accounts::{self, IssuedKey, normalise_email, normalise_name},
+    crypto::MasterKeys,
+    datasources::{self, NewSource},
     http::ApiError,
+    settings::ConnectorSettings,
 };
 
 pub const DEMO_ORGANISATION: &str = "Demo";
 pub const DEMO_ADMIN_EMAIL: &str = "admin@demo.kurobe.dev";
+pub const DEMO_DATASOURCE: &str = "Retail demo (DuckDB)";
 
 async fn audit(
     tx: &mut Scoped,
@@ -132,4 +137,64 @@ pub async fn init_demo(store: &Store) -> Result<DemoSetup, ApiError> {
     add_user(store, organisation.id, DEMO_ADMIN_EMAIL, &password, Role::Owner).await?;
     let key = create_api_key(store, organisation.id, DEMO_ADMIN_EMAIL, "demo", None).await?;
     Ok(DemoSetup::Created { organisation, email: DEMO_ADMIN_EMAIL.into(), password, api_key: key.full })
+}
+
+/// Registers the demo DuckDB file as a data source of the demo organisation, unless a data
+/// source of that name exists. Returns whether it was created.
+pub async fn register_demo_source(
+    store: &Store,
+    organisation: &OrganisationRecord,
+    path: &std::path::Path,
+    keys: &MasterKeys,
+    settings: &ConnectorSettings,
+) -> Result<bool, ApiError> {
+    let mut tx = store.begin(&Context::org(organisation.id)).await?;
+    if tx.data_sources().await?.iter().any(|d| d.name == DEMO_DATASOURCE) {
+        return Ok(false);
+    }
+    let owner = tx.members().await?.into_iter().find(|m| m.role == Role::Owner).ok_or(ApiError::NotFound("owner"))?;
+    let config = DataSourceConfig::DuckDb { path: path.display().to_string() };
+    let source = NewSource { name: DEMO_DATASOURCE, config: &config, credentials: None, limits: None };
+    let record = datasources::create(&mut tx, organisation.id, owner.user_id, source, keys, settings).await?;
+    let details = serde_json::json!({ "name": record.name, "kind": record.kind });
+    audit(&mut tx, organisation.id, "cli.datasource.create", record.id.to_string(), details).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// What `kurobe keys rotate` did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Rotation {
+    pub resealed: usize,
+    pub current: usize,
+    pub without_credentials: usize,
+}
+
+/// Re-encrypts every data source's credentials under the active master key, organisation
+/// by organisation. Safe to run again: sources already on the active key are left alone.
+pub async fn rotate_keys(store: &Store, keys: &MasterKeys) -> Result<Rotation, ApiError> {
+    let mut tx = store.begin(&Context::none()).await?;
+    let sources = tx.data_source_index().await?;
+    tx.commit().await?;
+    let active = i32::try_from(keys.active_version()).map_err(|e| ApiError::Internal(e.into()))?;
+    let mut rotation = Rotation::default();
+    for (org_id, id) in sources {
+        let mut tx = store.begin(&Context::org(org_id)).await?;
+        let Some(record) = tx.data_source(id).await? else { continue };
+        match &record.credentials {
+            None => rotation.without_credentials += 1,
+            Some((_, version)) if *version == active => rotation.current += 1,
+            Some((_, version)) => {
+                let credentials = datasources::open_credentials(&record, keys)?;
+                let (sealed, _) = datasources::seal(keys, org_id, id, &credentials)?
+                    .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("credentials vanished while resealing")))?;
+                tx.reseal_credentials(id, &sealed, active).await?;
+                let details = serde_json::json!({ "from_version": version, "to_version": active });
+                audit(&mut tx, org_id, "cli.datasource.reseal", id.to_string(), details).await?;
+                rotation.resealed += 1;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(rotation)
 }

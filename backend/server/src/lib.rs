@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod crypto;
 pub mod datasources;
+pub mod demo;
 pub mod http;
 pub mod serve;
 pub mod settings;

@@ -244,6 +244,8 @@ impl Scoped {
 
     /// Every data source of every organisation, as (organisation, id) pairs only.
     pub async fn data_source_index(&mut self) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
-        Ok(sqlx::query_as("SELECT org_id, id FROM data_source_index ORDER BY org_id, id").fetch_all(&mut *self.tx).await?)
+        Ok(sqlx::query_as("SELECT org_id, id FROM data_source_index ORDER BY org_id, id")
+            .fetch_all(&mut *self.tx)
+            .await?)
     }
 }

@@ -91,7 +91,8 @@ fn duckdb_path(path: &str, settings: &ConnectorSettings) -> Result<std::path::Pa
         ))
     };
     let resolved = Path::new(path).canonicalize().map_err(|_| outside())?;
-    let allowed = settings.duckdb_dirs.iter().filter_map(|dir| dir.canonicalize().ok()).any(|dir| resolved.starts_with(dir));
+    let allowed =
+        settings.duckdb_dirs.iter().filter_map(|dir| dir.canonicalize().ok()).any(|dir| resolved.starts_with(dir));
     if allowed && resolved.is_file() { Ok(resolved) } else { Err(outside()) }
 }
 

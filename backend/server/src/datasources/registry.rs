@@ -10,12 +10,18 @@ use uuid::Uuid;
 use super::{DataSourceError, build};
 use crate::{crypto::MasterKeys, settings::ConnectorSettings};
 
+/// A connector and the configuration version it was built from.
+struct Live {
+    version: i64,
+    connector: Arc<dyn Connector>,
+}
+
 /// The live connectors and introspected schemas of the data sources in use, shared by all
 /// requests. A connector is rebuilt when its data source's configuration version changes;
 /// a schema when its generation does.
 #[derive(Default)]
 pub struct DataSources {
-    live: Mutex<HashMap<Uuid, (i64, Arc<dyn Connector>)>>,
+    live: Mutex<HashMap<Uuid, Live>>,
     schemas: Mutex<HashMap<Uuid, (i64, Arc<Schema>)>>,
 }
 
@@ -34,16 +40,16 @@ impl DataSources {
         keys: &MasterKeys,
         settings: &ConnectorSettings,
     ) -> Result<Arc<dyn Connector>, DataSourceError> {
-        if let Some((version, connector)) = self.live.lock().unwrap_or_else(PoisonError::into_inner).get(&record.id)
-            && *version == record.config_version
+        if let Some(live) = self.live.lock().unwrap_or_else(PoisonError::into_inner).get(&record.id)
+            && live.version == record.config_version
         {
-            return Ok(connector.clone());
+            return Ok(live.connector.clone());
         }
         let connector = build::connect(record, keys, settings).await?;
         self.live
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(record.id, (record.config_version, connector.clone()));
+            .insert(record.id, Live { version: record.config_version, connector: connector.clone() });
         Ok(connector)
     }
 

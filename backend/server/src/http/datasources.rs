@@ -7,20 +7,22 @@ use axum::{extract::State, http::StatusCode};
 use kurobe_api::{
     ErrorBody,
     datasources::{
-        ConnectionTest, CreateDataSourceRequest, Credentials, DataSource, DataSourceConfig, DataSourceSchema, Health,
-        HealthStatus, SchemaState, UpdateDataSourceRequest,
+        ConnectionTest, CreateDataSourceRequest, DataSource, DataSourceConfig, DataSourceSchema, Health, HealthStatus,
+        SchemaState, UpdateDataSourceRequest,
     },
 };
 use kurobe_connector::{IntrospectOptions, Schema};
 use kurobe_core::{Permission, Principal};
-use kurobe_store::{Context, DataSourceChanges, DataSourceRecord, NewDataSource, Scoped};
+use kurobe_store::{Context, DataSourceChanges, DataSourceRecord, Scoped};
 use uuid::Uuid;
 
 use super::{ApiError, Auth, Json, Path, require};
 use crate::{
     accounts::normalise_name,
     audit::{Actor, Audit},
-    datasources::{DataSourceError, check_health, check_limits, context_aad, parse_limits, validate_config},
+    datasources::{
+        self, DataSourceError, NewSource, check_health, check_limits, name_taken, parse_limits, seal, validate_config,
+    },
     state::AppState,
 };
 
@@ -50,24 +52,6 @@ fn view(record: &DataSourceRecord) -> Result<DataSource, ApiError> {
         created_at: record.created_at,
         updated_at: record.updated_at,
     })
-}
-
-/// Seals credentials for the row `(org_id, id)`; empty credentials are stored as none.
-fn seal(state: &AppState, org_id: Uuid, id: Uuid, credentials: &Credentials) -> Result<Option<(Vec<u8>, i32)>, ApiError> {
-    if credentials.password.is_none() && credentials.token.is_none() {
-        return Ok(None);
-    }
-    let plain = serde_json::to_vec(credentials).map_err(|e| ApiError::Internal(e.into()))?;
-    let (sealed, version) =
-        state.master_keys.seal(&plain, &context_aad(org_id, id)).map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(Some((sealed, i32::try_from(version).map_err(|e| ApiError::Internal(e.into()))?)))
-}
-
-fn name_taken(err: kurobe_store::StoreError) -> ApiError {
-    match err.constraint() {
-        Some("data_sources_org_name_key") => ApiError::conflict("a data source with this name already exists"),
-        _ => err.into(),
-    }
 }
 
 async fn load(state: &AppState, principal: &Principal, id: Uuid) -> Result<(Scoped, DataSourceRecord), ApiError> {
@@ -103,29 +87,20 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<DataSource>), ApiError> {
     audit.action("datasource.create", None);
     require(&principal, Permission::DatasourcesManage)?;
-    let name = normalise_name("name", &req.name)?;
-    validate_config(&req.config, req.credentials.as_ref(), &state.settings.connectors)?;
-    let limits = req.limits.unwrap_or_default();
-    check_limits(&limits)?;
-    let id = Uuid::new_v4();
-    audit.action("datasource.create", Some(id.to_string()));
-    let sealed = req.credentials.as_ref().map(|c| seal(&state, principal.org_id, id, c)).transpose()?.flatten();
-    let config = serde_json::to_value(&req.config).map_err(|e| ApiError::Internal(e.into()))?;
-    let limits_json = serde_json::to_value(limits).map_err(|e| ApiError::Internal(e.into()))?;
     let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
-    let record = tx
-        .create_data_source(NewDataSource {
-            id,
-            name: &name,
-            kind: req.config.kind(),
-            config: &config,
-            limits: &limits_json,
-            credentials: sealed.as_ref().map(|(c, v)| (c.as_slice(), *v)),
-            created_by: principal.user_id,
-        })
-        .await
-        .map_err(name_taken)?;
-    let details = serde_json::json!({ "name": name, "kind": req.config.kind(), "has_credentials": sealed.is_some() });
+    let source =
+        NewSource { name: &req.name, config: &req.config, credentials: req.credentials.as_ref(), limits: req.limits };
+    let record = datasources::create(
+        &mut tx,
+        principal.org_id,
+        principal.user_id,
+        source,
+        &state.master_keys,
+        &state.settings.connectors,
+    )
+    .await?;
+    audit.action("datasource.create", Some(record.id.to_string()));
+    let details = serde_json::json!({ "name": record.name, "kind": record.kind, "has_credentials": record.credentials.is_some() });
     audit.success(&mut tx, Actor::from(&principal), details).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(view(&record)?)))
@@ -171,13 +146,13 @@ pub async fn update(
     // Validate against the credentials the source will have after the change.
     let effective_credentials = match &req.credentials {
         Some(c) => Some(c.clone()),
-        None => Some(crate::datasources::open_credentials(&current, &state.master_keys)?),
+        None => Some(datasources::open_credentials(&current, &state.master_keys)?),
     };
     validate_config(&config, effective_credentials.as_ref(), &state.settings.connectors)?;
     if let Some(limits) = &req.limits {
         check_limits(limits)?;
     }
-    let sealed = req.credentials.as_ref().map(|c| seal(&state, principal.org_id, id, c)).transpose()?;
+    let sealed = req.credentials.as_ref().map(|c| seal(&state.master_keys, principal.org_id, id, c)).transpose()?;
     let config_json = serde_json::to_value(&config).map_err(|e| ApiError::Internal(e.into()))?;
     let limits_json = req.limits.map(serde_json::to_value).transpose().map_err(|e| ApiError::Internal(e.into()))?;
     tx.update_data_source(

@@ -9,6 +9,7 @@ mod support;
 mod auth;
 mod bad_input;
 mod datasources;
+mod demo;
 mod health;
 mod isolation;
 mod members_and_keys;

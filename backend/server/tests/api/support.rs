@@ -85,11 +85,8 @@ impl std::io::Write for LogSink {
 fn capture_logs() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let subscriber = tracing_subscriber::fmt()
-            .json()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_writer(|| LogSink)
-            .finish();
+        let subscriber =
+            tracing_subscriber::fmt().json().with_max_level(tracing::Level::DEBUG).with_writer(|| LogSink).finish();
         tracing::subscriber::set_global_default(subscriber).ok();
     });
 }
@@ -199,6 +196,10 @@ impl TestApp {
         .fetch_all(&self.db.owner)
         .await
         .unwrap()
+    }
+
+    pub async fn count_i32(&self, sql: &str) -> i32 {
+        sqlx::query_scalar(sql).fetch_one(&self.db.owner).await.unwrap()
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
