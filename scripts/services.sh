@@ -60,6 +60,9 @@ pg_up() {
   if as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     log "PostgreSQL already running on port $port"
   else
+    if pg_isready -q -h 127.0.0.1 -p "$port" 2>/dev/null; then
+      die "port $port already has a PostgreSQL that is not the one in $data: stop it, or choose another port"
+    fi
     log "starting PostgreSQL on 127.0.0.1:$port"
     as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start \
       -o "-p $port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \

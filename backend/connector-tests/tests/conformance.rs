@@ -389,3 +389,23 @@ async fn bad_sql_is_answered_with_the_engines_message() {
         assert!(matches!(err, ConnectorError::Query(_)), "{}: {err:?}", engine.name);
     }
 }
+
+#[tokio::test]
+async fn dropping_the_future_stops_the_query_on_the_server() {
+    for engine in engines().await {
+        let marker = format!("marker-{}", uuid::Uuid::new_v4().simple());
+        let sql = engine.long_query.replace("{marker}", &marker);
+        // The caller gives up (a client that disconnected): the connector's own timeout is far away.
+        let gave_up = tokio::time::timeout(
+            Duration::from_millis(1500),
+            engine.connector.execute(&sql, &request(Duration::from_secs(120), 10)),
+        )
+        .await;
+        assert!(gave_up.is_err(), "{}: the long query finished", engine.name);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !(engine.gone)(marker.clone()).await {
+            assert!(Instant::now() < deadline, "{}: the abandoned query still runs on the server", engine.name);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}

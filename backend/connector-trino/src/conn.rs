@@ -5,12 +5,11 @@ use std::{
 };
 
 use async_trait::async_trait;
-use futures_util::StreamExt;
 use kurobe_connector::{
-    Column, Connector, ConnectorError, Dialect, ExecRequest, IntrospectOptions, QueryResult, ResultBuilder, Schema,
-    ServerInfo,
+    Column, Connector, ConnectorError, DataType, Dialect, ExecRequest, IntrospectOptions, QueryResult, ResultBuilder,
+    Schema, ServerInfo,
 };
-use trino_rust_client::{Client, ClientBuilder, Row, auth::Auth, error::Error as TrinoError};
+use trino_rust_client::{Client, ClientBuilder, Row, auth::Auth, error::Error as TrinoError, models::QueryResultData};
 use url::Url;
 
 use crate::{introspect, types};
@@ -122,46 +121,99 @@ impl TrinoConnector {
         clients.insert(timeout, client.clone());
         Ok(client)
     }
+}
 
-    async fn run(
-        &self,
-        client: &Client,
-        sql: &str,
-        builder: &mut Option<ResultBuilder>,
-        request: &ExecRequest,
-    ) -> Result<(), ConnectorError> {
-        let mut rows = client.stream::<Row>(sql).await.map_err(|e| error(&e, request.limits.timeout))?;
-        let columns: Vec<Column> = rows
-            .columns()
-            .iter()
-            .map(|c| Column {
-                name: c.name.clone(),
-                data_type: kurobe_connector::DataType::from_sql_name(&c.ty),
-                native_type: c.ty.clone(),
-            })
-            .collect();
-        let result = builder.insert(ResultBuilder::new(columns, request.limits));
-        while let Some(row) = rows.next().await {
-            let row = row.map_err(|e| error(&e, request.limits.timeout))?;
-            let values = row
-                .into_json()
-                .into_iter()
-                .zip(result.columns())
-                .map(|(value, column)| types::value(value, &column.data_type, &column.native_type))
+/// Cancels the query on the coordinator if the caller stops waiting before it finished
+/// (a timeout, a dropped future): `DELETE /v1/query/{id}`, which Trino honours at once.
+struct CancelOnDrop {
+    client: Arc<Client>,
+    query_id: Option<String>,
+    armed: bool,
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        let (true, Some(id)) = (self.armed, self.query_id.take()) else { return };
+        let client = self.client.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(err) = client.cancel(&id).await {
+                    tracing::warn!(query.id = id, %err, "could not cancel a Trino query");
+                }
+            });
+        }
+    }
+}
+
+/// Follows the query's pages into `builder`, recording its id in `guard` as soon as Trino
+/// assigns one. Stops (and leaves the guard to cancel the rest) once a cap is reached.
+async fn run(
+    client: &Client,
+    sql: &str,
+    request: &ExecRequest,
+    guard: &mut CancelOnDrop,
+    builder: &mut Option<ResultBuilder>,
+) -> Result<(), ConnectorError> {
+    let timeout = request.limits.timeout;
+    let mut page = client.get::<Row>(sql).await.map_err(|e| error(&e, timeout))?;
+    guard.query_id = Some(page.id.clone());
+    loop {
+        if let Some(failure) = page.error.take() {
+            guard.armed = false;
+            return Err(query_failure(&failure.error_name, failure.message, timeout));
+        }
+        if builder.is_none()
+            && let Some(columns) = &page.columns
+        {
+            let columns = columns
+                .iter()
+                .map(|c| Column {
+                    name: c.name.clone(),
+                    data_type: DataType::from_sql_name(&c.ty),
+                    native_type: c.ty.clone(),
+                })
                 .collect();
-            if !result.push(values) {
-                // Dropping `rows` unfinished sends Trino the DELETE that stops the query.
-                break;
+            *builder = Some(ResultBuilder::new(columns, request.limits));
+        }
+        if let (Some(data), Some(result)) = (page.data.take(), builder.as_mut()) {
+            let rows = match data {
+                QueryResultData::Direct(rows) => rows,
+                QueryResultData::Spooled(_) => {
+                    return Err(ConnectorError::Internal(
+                        "Trino sent a spooled result, which Kurobe does not request".into(),
+                    ));
+                }
+            };
+            for row in rows {
+                let values = row
+                    .into_json()
+                    .into_iter()
+                    .zip(result.columns())
+                    .map(|(value, column)| types::value(value, &column.data_type, &column.native_type))
+                    .collect();
+                if !result.push(values) {
+                    // The caps are reached: the guard, still armed, cancels the rest.
+                    return Ok(());
+                }
             }
         }
-        Ok(())
+        match page.next_uri.take() {
+            Some(next) => page = client.get_next::<Row>(&next).await.map_err(|e| error(&e, timeout))?,
+            None => {
+                guard.armed = false;
+                return Ok(());
+            }
+        }
     }
+}
+
+fn query_failure(name: &str, message: String, timeout: Duration) -> ConnectorError {
+    if name == "EXCEEDED_TIME_LIMIT" { ConnectorError::Timeout(timeout) } else { ConnectorError::Query(message) }
 }
 
 fn error(err: &TrinoError, timeout: Duration) -> ConnectorError {
     match err {
-        TrinoError::Query(query) if query.error_name == "EXCEEDED_TIME_LIMIT" => ConnectorError::Timeout(timeout),
-        TrinoError::Query(query) => ConnectorError::Query(query.message.clone()),
+        TrinoError::Query(query) => query_failure(&query.error_name, query.message.clone(), timeout),
         TrinoError::HttpError(e) if e.is_connect() || e.is_timeout() => ConnectorError::Connection(e.to_string()),
         TrinoError::HttpNotOk(status, _) if status.as_u16() == 401 || status.as_u16() == 403 => {
             ConnectorError::Connection(format!("Trino refused the credentials ({status})"))
@@ -193,13 +245,22 @@ impl Connector for TrinoConnector {
         let started = Instant::now();
         let timeout = request.limits.timeout;
         let client = self.client(timeout)?;
+        let mut guard = CancelOnDrop { client: client.clone(), query_id: None, armed: true };
         let mut builder = None;
-        match tokio::time::timeout(timeout, self.run(&client, sql, &mut builder, request)).await {
+        let outcome = tokio::time::timeout(timeout, run(&client, sql, request, &mut guard, &mut builder)).await;
+        match outcome {
             Ok(Ok(())) => {
-                Ok(builder.ok_or_else(|| ConnectorError::Internal("no result".into()))?.finish(started.elapsed()))
+                Ok(builder.unwrap_or_else(|| ResultBuilder::new(Vec::new(), request.limits)).finish(started.elapsed()))
             }
             Ok(Err(err)) => Err(err),
-            Err(_) => Err(ConnectorError::Timeout(timeout)),
+            Err(_) => {
+                // Cancel before answering, so a timed-out query is gone when the caller hears of it.
+                if let Some(id) = guard.query_id.take() {
+                    guard.armed = false;
+                    client.cancel(&id).await.ok();
+                }
+                Err(ConnectorError::Timeout(timeout))
+            }
         }
     }
 }

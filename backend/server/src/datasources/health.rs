@@ -38,13 +38,14 @@ pub async fn run_health_checks(state: AppState) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        if let Err(err) = check_all(&state).await {
+        if let Err(err) = check_every_source(&state).await {
             tracing::warn!(error = %err, "data source health checks could not run");
         }
     }
 }
 
-async fn check_all(state: &AppState) -> Result<(), StoreError> {
+/// One round of checks over every data source of every organisation.
+pub async fn check_every_source(state: &AppState) -> Result<(), StoreError> {
     let mut tx = state.store.begin(&Context::none()).await?;
     let sources: Vec<(Uuid, Uuid)> = tx.data_source_index().await?;
     tx.commit().await?;

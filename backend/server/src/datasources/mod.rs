@@ -8,6 +8,6 @@ mod manage;
 mod registry;
 
 pub use build::{DataSourceError, check_limits, context_aad, open_credentials, parse_limits, validate_config};
-pub use health::{check_health, run_health_checks};
+pub use health::{check_every_source, check_health, run_health_checks};
 pub use manage::{NewSource, create, name_taken, seal};
 pub use registry::DataSources;

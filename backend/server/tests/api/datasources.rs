@@ -40,6 +40,13 @@ async fn postgres_source(app: &TestApp) -> (Value, String) {
     (config, password)
 }
 
+/// Creates the Postgres source of [`postgres_source`] with its password.
+async fn create_warehouse(app: &TestApp, admin: &crate::support::Session) -> (crate::support::Response, String) {
+    let (config, password) = postgres_source(app).await;
+    let body = json!({ "name": "Warehouse", "config": config, "credentials": { "password": password } });
+    (app.post("/v1/datasources", Some(&admin.token), body).await.expect(StatusCode::CREATED), password)
+}
+
 #[tokio::test]
 async fn a_duckdb_source_is_created_tested_introspected_and_refreshed() {
     let (app, _dir, path) = app_with_duckdb().await;
@@ -125,15 +132,7 @@ async fn duckdb_files_outside_the_allowed_folders_are_refused() {
 async fn credentials_are_write_only_and_never_leave_in_clear() {
     let (app, _dir, _) = app_with_duckdb().await;
     let admin = app.signup("admin@example.com", "Acme").await;
-    let (config, password) = postgres_source(&app).await;
-    let created = app
-        .post(
-            "/v1/datasources",
-            Some(&admin.token),
-            json!({ "name": "Warehouse", "config": config, "credentials": { "password": password } }),
-        )
-        .await
-        .expect(StatusCode::CREATED);
+    let (created, password) = create_warehouse(&app, &admin).await;
     let id = created.body["id"].as_str().unwrap().to_owned();
     assert_eq!(created.body["has_credentials"], true);
 
@@ -325,19 +324,8 @@ async fn a_failing_source_degrades_only_itself() {
 async fn rotating_the_master_key_reseals_credentials_that_still_work() {
     let (app, _dir, _) = app_with_duckdb().await;
     let admin = app.signup("admin@example.com", "Acme").await;
-    let (config, password) = postgres_source(&app).await;
-    let id = app
-        .post(
-            "/v1/datasources",
-            Some(&admin.token),
-            json!({ "name": "Warehouse", "config": config, "credentials": { "password": password } }),
-        )
-        .await
-        .expect(StatusCode::CREATED)
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (created, _) = create_warehouse(&app, &admin).await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
 
     let old_key = settings().security.master_keys.unwrap();
     let rotated = format!(
@@ -363,4 +351,20 @@ async fn rotating_the_master_key_reseals_credentials_that_still_work() {
     let old_only = kurobe_server::crypto::MasterKeys::parse(secrecy::ExposeSecret::expose_secret(&old_key)).unwrap();
     assert!(kurobe_server::datasources::open_credentials(&record, &old_only).is_err());
     assert_eq!(app.audit_rows("cli.datasource.reseal").await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_periodic_check_covers_every_organisation() {
+    let (app, _dir, path) = app_with_duckdb().await;
+    let mut ids = vec![];
+    for (email, org) in [("a@example.com", "Alpha"), ("b@example.com", "Beta")] {
+        let owner = app.signup(email, org).await;
+        let body = json!({ "name": "Shop", "config": { "kind": "duckdb", "path": path } });
+        ids.push(
+            app.post("/v1/datasources", Some(&owner.token), body).await.expect(StatusCode::CREATED).body["id"].clone(),
+        );
+    }
+    kurobe_server::datasources::check_every_source(&app.state).await.unwrap();
+    let healthy = app.count("SELECT count(*) FROM data_source_health WHERE status = 'ok'").await;
+    assert_eq!(healthy, 2, "{ids:?}");
 }
