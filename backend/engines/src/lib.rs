@@ -1,0 +1,13 @@
+//! The engine registry. `config/engines.yaml` names the engines of each kind — text-to-SQL,
+//! visualization, semantic — with a default and a fallback chain. The file is parsed and
+//! validated whole into a [`Registry`]; [`Engines`] holds the current one behind an atomic
+//! pointer, so a reload either replaces it entirely or leaves it untouched, and a request
+//! keeps the registry it started with until it finishes.
+
+mod config;
+mod engines;
+mod watch;
+
+pub use config::{ConfigError, EngineSpec, Kind, Provider, ProviderConfig, Registry, Section};
+pub use engines::{Engines, ReloadFailure, ReloadOutcome};
+pub use watch::watch_file;
