@@ -69,6 +69,7 @@ error_codes! {
     InvalidJson = "invalid_json", 400, InvalidRequest, "The body is not valid JSON or does not match the expected shape.";
     ValidationFailed = "validation_failed", 422, InvalidRequest, "A field has a value outside what it accepts.";
     UnsupportedMediaType = "unsupported_media_type", 415, InvalidRequest, "The body must be sent as application/json.";
+    EnginesInvalid = "engines_invalid", 422, InvalidRequest, "The engines file is invalid; the running registry stays.";
     PayloadTooLarge = "payload_too_large", 413, InvalidRequest, "The body exceeds the size limit.";
     MethodNotAllowed = "method_not_allowed", 405, InvalidRequest, "The route does not accept this HTTP method.";
     Unauthenticated = "unauthenticated", 401, Authentication, "No credentials were given.";

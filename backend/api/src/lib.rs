@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod datasources;
+pub mod engines;
 pub mod error;
 pub mod health;
 pub mod members;

@@ -247,3 +247,28 @@ async fn append(state: &AppState, row: &NewAuditEntry) -> Result<(), StoreError>
     tx.append_audit(row).await?;
     tx.commit().await
 }
+
+/// Records an action the server took by itself (a reload on a file change or a signal),
+/// outside any organisation: visible to operators, not to tenants.
+pub async fn record_system(
+    state: &AppState,
+    action: &str,
+    outcome: AuditOutcome,
+    error_code: Option<ErrorCode>,
+    details: serde_json::Value,
+) -> Result<(), StoreError> {
+    let row = NewAuditEntry {
+        org_id: None,
+        actor_user_id: None,
+        actor_api_key_id: None,
+        action: action.to_owned(),
+        target: None,
+        outcome,
+        error_code: error_code.map(|c| c.as_str().to_owned()),
+        ip: None,
+        user_agent: None,
+        request_id: None,
+        details,
+    };
+    append(state, &row).await
+}

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod crypto;
 pub mod datasources;
 pub mod demo;
+pub mod engines;
 pub mod http;
 pub mod serve;
 pub mod settings;

@@ -39,6 +39,8 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         // Postgres may be down at start; the pool recovers when it returns and /readyz says so.
         Err(err) => tracing::warn!(error = %err, "could not check the database role at start"),
     }
+    let engines = kurobe_engines::Engines::load(settings.engines.file.as_deref())
+        .context("the engines file (engines.file) is invalid; fix it and start again")?;
     let redis = settings
         .redis
         .url
@@ -52,6 +54,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         master_keys: Arc::new(master_keys),
         redis,
         datasources: Arc::default(),
+        engines: Arc::new(engines),
         settings: Arc::new(settings),
     })
 }
@@ -80,6 +83,7 @@ pub async fn serve(
     let grace = Duration::from_secs(state.settings.server.shutdown_grace_seconds);
     let store = state.store.clone();
     let health = tokio::spawn(crate::datasources::run_health_checks(state.clone()));
+    let reloads = tokio::spawn(crate::engines::reload_on_change(state.clone()));
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, service).with_graceful_shutdown(async move {
@@ -95,6 +99,7 @@ pub async fn serve(
         }
     }
     health.abort();
+    reloads.abort();
     store.close().await;
     Ok(())
 }

@@ -33,6 +33,24 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub connectors: ConnectorSettings,
+    #[serde(default)]
+    pub engines: EngineSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct EngineSettings {
+    /// The engine registry file, watched for changes; without one every kind uses the
+    /// offline engine.
+    pub file: Option<std::path::PathBuf>,
+    /// How often the file is checked for changes.
+    pub watch_interval_ms: u64,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self { file: None, watch_interval_ms: 500 }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use kurobe_engines::Engines;
 use kurobe_store::Store;
 
 use crate::{auth::jwt::JwtKeys, crypto::MasterKeys, datasources::DataSources, settings::Settings};
@@ -13,4 +14,5 @@ pub struct AppState {
     pub master_keys: Arc<MasterKeys>,
     pub redis: Option<redis::Client>,
     pub datasources: Arc<DataSources>,
+    pub engines: Arc<Engines>,
 }

@@ -1,6 +1,7 @@
 //! The HTTP surface: one router for the binary and the tests alike.
 
 mod account;
+mod admin_engines;
 mod api_keys;
 mod audit_log;
 mod authz;
@@ -50,6 +51,7 @@ use crate::{audit::request_context, state::AppState};
         (name = "api-keys", description = "Keys for scripts and SDKs"),
         (name = "audit", description = "The organisation's audit log"),
         (name = "datasources", description = "Warehouses to ask questions of: DuckDB, Postgres, Trino"),
+        (name = "admin", description = "Server administration: the engine registry"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -84,6 +86,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(datasources::test))
         .routes(routes!(datasources::schema))
         .routes(routes!(datasources::refresh))
+        .routes(routes!(admin_engines::get))
+        .routes(routes!(admin_engines::reload))
 }
 
 /// The OpenAPI document of every route, as served at `/openapi.json`.

@@ -10,6 +10,7 @@ mod auth;
 mod bad_input;
 mod datasources;
 mod demo;
+mod engines;
 mod health;
 mod isolation;
 mod members_and_keys;

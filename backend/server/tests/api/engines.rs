@@ -1,0 +1,64 @@
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::support::{TestApp, settings};
+
+const VALID: &str = "text_to_sql:\n  default: offline\n  engines:\n    offline: { provider: rule_based }\n\
+visualization:\n  default: rules\n  engines:\n    rules: { provider: rule_based }\n\
+semantic:\n  default: linker\n  engines:\n    linker: { provider: rule_based }\n";
+
+async fn app_with_file() -> (TestApp, tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("engines.yaml");
+    std::fs::write(&path, VALID).unwrap();
+    let mut settings = settings();
+    settings.engines.file = Some(path.clone());
+    (TestApp::with_settings(settings).await, dir, path)
+}
+
+#[tokio::test]
+async fn admins_see_the_registry_and_a_broken_file_never_replaces_it() {
+    let (app, _dir, path) = app_with_file().await;
+    let admin = app.signup("admin@example.com", "Acme").await;
+    let status = app.get("/v1/admin/engines", &admin.token).await.expect(StatusCode::OK).body;
+    assert_eq!((status["version"].as_u64(), status["reload_failures"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(status["sections"][0]["kind"], "text_to_sql");
+    assert_eq!(
+        status["sections"][0]["engines"][0],
+        json!({
+            "name": "offline", "provider": "rule_based", "model": null, "available": true, "unavailable_reason": null
+        })
+    );
+
+    std::fs::write(&path, VALID.replace("default: offline", "default: missing")).unwrap();
+    let refused = app.post("/v1/admin/engines/reload", Some(&admin.token), json!({})).await;
+    let message = refused.body["error"]["message"].as_str().unwrap_or_default().to_owned();
+    refused.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "engines_invalid");
+    assert!(message.contains("text_to_sql.default"), "{message}");
+    let status = app.get("/v1/admin/engines", &admin.token).await.body;
+    assert_eq!((status["version"].as_u64(), status["reload_failures"].as_u64()), (Some(1), Some(1)));
+    assert!(status["last_error"]["message"].as_str().unwrap().contains("missing"));
+
+    std::fs::write(&path, VALID.replace("    offline: { provider: rule_based }\n", "    offline: { provider: rule_based }\n    local:\n      provider: openai_compatible\n      config: { model: m, base_url: \"http://127.0.0.1:9/v1\" }\n")).unwrap();
+    let applied = app.post("/v1/admin/engines/reload", Some(&admin.token), json!({})).await.expect(StatusCode::OK).body;
+    assert_eq!((applied["outcome"].as_str(), applied["status"]["version"].as_u64()), (Some("applied"), Some(2)));
+    assert!(applied["status"]["last_error"].is_null());
+    let again = app.post("/v1/admin/engines/reload", Some(&admin.token), json!({})).await.body;
+    assert_eq!(again["outcome"], "unchanged");
+
+    let rows = app.audit_rows("engines.reload").await;
+    let outcomes: Vec<(&str, Option<&str>)> =
+        rows.iter().map(|r| (r.outcome.as_str(), r.error_code.as_deref())).collect();
+    assert_eq!(outcomes, vec![("error", Some("engines_invalid")), ("success", None), ("success", None)]);
+}
+
+#[tokio::test]
+async fn only_engine_managers_touch_the_registry() {
+    let (app, _dir, _) = app_with_file().await;
+    let owner = app.signup("owner@example.com", "Acme").await;
+    let analyst = app.member(&owner, "analyst@example.com", "analyst").await;
+    app.get("/v1/admin/engines", &analyst.token).await.expect_error(StatusCode::FORBIDDEN, "forbidden");
+    app.post("/v1/admin/engines/reload", Some(&analyst.token), json!({}))
+        .await
+        .expect_error(StatusCode::FORBIDDEN, "forbidden");
+}
