@@ -6,6 +6,7 @@
 
 mod config;
 mod engines;
+pub mod llm;
 mod watch;
 
 pub use config::{ConfigError, EngineSpec, Kind, Provider, ProviderConfig, Registry, Section};
