@@ -6,7 +6,10 @@
 
 mod config;
 mod engines;
+pub mod linking;
 pub mod llm;
+pub mod prompt;
+pub mod text_to_sql;
 mod watch;
 
 pub use config::{ConfigError, EngineSpec, Kind, Provider, ProviderConfig, Registry, Section};

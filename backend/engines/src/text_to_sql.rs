@@ -1,0 +1,133 @@
+//! Text-to-SQL through a language model, and the fallback chain across engines.
+
+use std::sync::Arc;
+
+use crate::{
+    EngineSpec, Provider,
+    llm::{ANTHROPIC_URL, AnthropicClient, ChatModel, LlmError, OPENAI_URL, OpenAiClient, RetryPolicy, Usage},
+    prompt::{PromptContext, build, parse_answer},
+};
+
+/// SQL an engine proposed for a question. Model output is data: this SQL still has to
+/// pass the guard before anything runs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Generated {
+    pub sql: String,
+    pub explanation: String,
+    pub engine: String,
+    pub model: Option<String>,
+    pub usage: Usage,
+    /// Estimated from the engine's configured prices, when it has them.
+    pub cost_usd: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("the model answered without SQL")]
+    NoSql,
+    #[error(transparent)]
+    Model(#[from] LlmError),
+    #[error("the engine cannot run here: {0}")]
+    Unavailable(String),
+}
+
+#[async_trait::async_trait]
+pub trait TextToSql: Send + Sync + std::fmt::Debug {
+    fn name(&self) -> &str;
+
+    /// Proposes SQL. `correction` carries the SQL of a failed first round and why it
+    /// failed, for one self-correction round.
+    async fn generate(
+        &self,
+        question: &str,
+        context: &PromptContext<'_>,
+        correction: Option<(&str, &str)>,
+    ) -> Result<Generated, EngineError>;
+}
+
+/// A text-to-SQL engine backed by a chat model.
+#[derive(Debug, Clone)]
+pub struct LlmTextToSql {
+    name: String,
+    model: Arc<dyn ChatModel>,
+    prices: Option<(f64, f64)>,
+}
+
+impl LlmTextToSql {
+    pub fn new(name: &str, model: Arc<dyn ChatModel>, prices: Option<(f64, f64)>) -> Self {
+        Self { name: name.to_owned(), model, prices }
+    }
+
+    /// The engine an `openai`, `anthropic` or `openai_compatible` spec describes, with its
+    /// key read from the environment now.
+    pub fn from_spec(spec: &EngineSpec) -> Result<Self, EngineError> {
+        let config = spec.config.as_ref().ok_or_else(|| EngineError::Unavailable("no config".into()))?;
+        if let Some(reason) = spec.unavailable_reason() {
+            return Err(EngineError::Unavailable(reason));
+        }
+        let key = config.api_key_env.as_ref().and_then(|v| std::env::var(v).ok());
+        let model = config.model.clone().unwrap_or_default();
+        let timeout = std::time::Duration::from_secs(config.timeout_seconds);
+        let retry = RetryPolicy { max_retries: config.max_retries, ..RetryPolicy::default() };
+        let client: Arc<dyn ChatModel> = match spec.provider {
+            Provider::OpenAi | Provider::OpenAiCompatible => {
+                let url = config.base_url.as_deref().unwrap_or(OPENAI_URL);
+                Arc::new(OpenAiClient::new(url, key, &model, timeout, retry))
+            }
+            Provider::Anthropic => {
+                let url = config.base_url.as_deref().unwrap_or(ANTHROPIC_URL);
+                Arc::new(AnthropicClient::new(url, key.unwrap_or_default(), &model, timeout, retry))
+            }
+            Provider::RuleBased => {
+                return Err(EngineError::Unavailable("rule_based is not a model provider".into()));
+            }
+        };
+        let prices = config.price_per_million_input.zip(config.price_per_million_output);
+        Ok(Self::new(&spec.name, client, prices))
+    }
+}
+
+#[async_trait::async_trait]
+impl TextToSql for LlmTextToSql {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn generate(
+        &self,
+        question: &str,
+        context: &PromptContext<'_>,
+        correction: Option<(&str, &str)>,
+    ) -> Result<Generated, EngineError> {
+        let response = self.model.complete(&build(question, context, correction)).await?;
+        let parsed = parse_answer(&response.text).ok_or(EngineError::NoSql)?;
+        Ok(Generated {
+            sql: parsed.sql,
+            explanation: parsed.explanation,
+            engine: self.name.clone(),
+            model: Some(response.model),
+            usage: response.usage,
+            cost_usd: self.prices.map(|(input, output)| response.usage.cost(input, output)),
+        })
+    }
+}
+
+/// Tries each engine of the chain in order; the first answer wins. Every failure on the
+/// way is returned too, for the record.
+pub async fn generate_with_fallback(
+    chain: &[Arc<dyn TextToSql>],
+    question: &str,
+    context: &PromptContext<'_>,
+) -> Result<(Generated, Vec<(String, EngineError)>), Vec<(String, EngineError)>> {
+    let mut failures = Vec::new();
+    for engine in chain {
+        match engine.generate(question, context, None).await {
+            Ok(generated) => return Ok((generated, failures)),
+            Err(error) => {
+                tracing::warn!(engine = engine.name(), %error, "text-to-SQL engine failed; trying the next");
+                failures.push((engine.name().to_owned(), error));
+            }
+        }
+    }
+    Err(failures)
+}
