@@ -6,6 +6,7 @@
 
 mod config;
 mod engines;
+pub mod langfuse;
 pub mod linking;
 pub mod llm;
 pub mod prompt;

@@ -22,6 +22,8 @@ pub struct PromptContext<'a> {
     /// Semantic-layer definitions (metrics, synonyms), as text.
     pub semantic: Option<&'a str>,
     pub examples: &'a [Example],
+    /// The Langfuse trace of the question, when tracing is on.
+    pub trace_id: Option<&'a str>,
 }
 
 fn dialect_name(dialect: Dialect) -> &'static str {

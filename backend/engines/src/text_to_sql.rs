@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::{
     EngineSpec, Provider,
+    langfuse::{GenerationEvent, Langfuse},
     llm::{ANTHROPIC_URL, AnthropicClient, ChatModel, LlmError, OPENAI_URL, OpenAiClient, RetryPolicy, Usage},
     prompt::{PromptContext, build, parse_answer},
 };
@@ -51,11 +52,18 @@ pub struct LlmTextToSql {
     name: String,
     model: Arc<dyn ChatModel>,
     prices: Option<(f64, f64)>,
+    langfuse: Option<Langfuse>,
 }
 
 impl LlmTextToSql {
     pub fn new(name: &str, model: Arc<dyn ChatModel>, prices: Option<(f64, f64)>) -> Self {
-        Self { name: name.to_owned(), model, prices }
+        Self { name: name.to_owned(), model, prices, langfuse: None }
+    }
+
+    /// Records every generation in Langfuse, under the question's trace.
+    pub fn with_langfuse(mut self, langfuse: Langfuse) -> Self {
+        self.langfuse = Some(langfuse);
+        self
     }
 
     /// The engine an `openai`, `anthropic` or `openai_compatible` spec describes, with its
@@ -99,7 +107,27 @@ impl TextToSql for LlmTextToSql {
         context: &PromptContext<'_>,
         correction: Option<(&str, &str)>,
     ) -> Result<Generated, EngineError> {
-        let response = self.model.complete(&build(question, context, correction)).await?;
+        let request = build(question, context, correction);
+        let start = chrono::Utc::now();
+        let response = self.model.complete(&request).await?;
+        if let (Some(langfuse), Some(trace_id)) = (&self.langfuse, context.trace_id) {
+            let input: Vec<serde_json::Value> =
+                std::iter::once(serde_json::json!({ "role": "system", "content": request.system }))
+                    .chain(request.messages.iter().map(
+                        |m| serde_json::json!({ "role": format!("{:?}", m.role).to_lowercase(), "content": m.content }),
+                    ))
+                    .collect();
+            langfuse.generation(GenerationEvent {
+                trace_id: trace_id.to_owned(),
+                name: format!("text_to_sql.{}", self.name),
+                model: response.model.clone(),
+                input: serde_json::Value::Array(input),
+                output: response.text.clone(),
+                usage: response.usage,
+                start,
+                end: chrono::Utc::now(),
+            });
+        }
         let parsed = parse_answer(&response.text).ok_or(EngineError::NoSql)?;
         Ok(Generated {
             sql: parsed.sql,

@@ -10,6 +10,7 @@ use std::{sync::Arc, time::Duration};
 use common::{Replay, Reply, policy, reply};
 use kurobe_connector::{ColumnInfo, DataType, Dialect, ForeignKey, Schema, Table, TableKind};
 use kurobe_engines::{
+    langfuse::{Langfuse, LangfuseConfig},
     linking::relevant_tables,
     llm::OpenAiClient,
     prompt::{Example, PromptContext},
@@ -110,8 +111,38 @@ async fn the_prompt_holds_only_the_linked_tables_and_the_answer_becomes_sql() {
         tables: &tables,
         semantic: Some("revenue = sum(quantity * unit_price)"),
         examples: &examples,
+        trace_id: Some("trace-1"),
     };
-    let generated = engine(&url, "openai", 0).generate(question, &context, None).await.unwrap();
+    let ingested =
+        Reply { status: 207, headers: vec![], body: r#"{"successes":[],"errors":[]}"#.into(), delay: Duration::ZERO };
+    let (langfuse_replay, langfuse_url) = Replay::start(vec![ingested]).await;
+    let (langfuse, sender) = Langfuse::start(LangfuseConfig {
+        host: langfuse_url,
+        public_key: "pk-lf-test".into(),
+        secret_key: "sk-lf-test".into(),
+        batch_size: 50,
+        flush_interval: Duration::from_millis(50),
+    });
+    let client = OpenAiClient::new(
+        &format!("{url}/v1"),
+        Some("sk-test".into()),
+        "gpt-4o-mini",
+        Duration::from_secs(5),
+        policy(0),
+    );
+    let traced = LlmTextToSql::new("openai", Arc::new(client), Some((0.15, 0.60))).with_langfuse(langfuse.clone());
+    let generated = traced.generate(question, &context, None).await.unwrap();
+    drop((traced, langfuse));
+    assert_eq!(sender.await.unwrap(), 0);
+    let (_, headers, batch) = &langfuse_replay.requests()[0];
+    assert!(headers["authorization"].to_str().unwrap().starts_with("Basic "));
+    let event = &batch["batch"][0];
+    assert_eq!(
+        (event["type"].as_str(), event["body"]["traceId"].as_str()),
+        (Some("generation-create"), Some("trace-1"))
+    );
+    assert_eq!(event["body"]["usage"], serde_json::json!({ "input": 812, "output": 64, "unit": "TOKENS" }));
+    assert_eq!(event["body"]["model"], "gpt-4o-mini-2024-07-18");
     assert!(generated.sql.starts_with("SELECT r.name AS region, count(*) AS orders"), "{}", generated.sql);
     assert!(!generated.sql.contains("```"));
     assert_eq!(generated.explanation, "Counts orders per region.");
@@ -136,7 +167,8 @@ async fn the_correction_round_sends_the_failed_sql_and_its_error() {
     let (replay, url) = Replay::start(vec![reply(200, "openai_chat_completion.json")]).await;
     let schema = warehouse();
     let tables = relevant_tables(&schema, "orders per region", 8);
-    let context = PromptContext { dialect: Dialect::Postgres, tables: &tables, semantic: None, examples: &[] };
+    let context =
+        PromptContext { dialect: Dialect::Postgres, tables: &tables, semantic: None, examples: &[], trace_id: None };
     engine(&url, "openai", 0)
         .generate(
             "orders per region",
@@ -165,10 +197,35 @@ async fn a_failing_engine_falls_back_to_the_next() {
     let chain = [engine(&broken, "primary", 1), engine(&chatty, "chatty", 0), engine(&healthy, "backup", 0)];
     let schema = warehouse();
     let tables = relevant_tables(&schema, "orders per region", 8);
-    let context = PromptContext { dialect: Dialect::Trino, tables: &tables, semantic: None, examples: &[] };
+    let context =
+        PromptContext { dialect: Dialect::Trino, tables: &tables, semantic: None, examples: &[], trace_id: None };
     let (generated, failures) = generate_with_fallback(&chain, "orders per region", &context).await.unwrap();
     assert_eq!(generated.engine, "backup");
     let failed: Vec<(&str, bool)> =
         failures.iter().map(|(n, e)| (n.as_str(), matches!(e, EngineError::NoSql))).collect();
     assert_eq!(failed, [("primary", false), ("chatty", true)]);
+}
+
+#[tokio::test]
+async fn langfuse_down_neither_fails_nor_slows_a_question() {
+    let (_, url) = Replay::start(vec![reply(200, "openai_chat_completion.json")]).await;
+    let (langfuse, sender) = Langfuse::start(LangfuseConfig {
+        host: "http://127.0.0.1:1".into(),
+        public_key: "pk".into(),
+        secret_key: "sk".into(),
+        batch_size: 1,
+        flush_interval: Duration::from_millis(10),
+    });
+    let client = OpenAiClient::new(&format!("{url}/v1"), None, "m", Duration::from_secs(5), policy(0));
+    let traced = LlmTextToSql::new("local", Arc::new(client), None).with_langfuse(langfuse.clone());
+    let schema = warehouse();
+    let tables = relevant_tables(&schema, "orders per region", 8);
+    let context =
+        PromptContext { dialect: Dialect::DuckDb, tables: &tables, semantic: None, examples: &[], trace_id: Some("t") };
+    let started = std::time::Instant::now();
+    langfuse.trace("t", "question", None, "orders per region", serde_json::json!({}));
+    traced.generate("orders per region", &context, None).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    drop((traced, langfuse));
+    assert_eq!(sender.await.unwrap(), 2, "both events are counted as lost");
 }

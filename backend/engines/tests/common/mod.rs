@@ -59,7 +59,8 @@ impl Replay {
         };
         let app = axum::Router::new()
             .route("/v1/chat/completions", axum::routing::post(handler.clone()))
-            .route("/v1/messages", axum::routing::post(handler));
+            .route("/v1/messages", axum::routing::post(handler.clone()))
+            .route("/api/public/ingestion", axum::routing::post(handler));
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
