@@ -8,6 +8,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod chart;
 pub mod datasources;
 pub mod engines;
 pub mod error;

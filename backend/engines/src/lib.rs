@@ -11,6 +11,7 @@ pub mod linking;
 pub mod llm;
 pub mod prompt;
 pub mod text_to_sql;
+pub mod visualization;
 mod watch;
 
 pub use config::{ConfigError, EngineSpec, Kind, Provider, ProviderConfig, Registry, Section};
