@@ -169,7 +169,7 @@ mod tests {
                 40,
                 ChartKind::StackedBar,
             ),
-            (vec![col("price", money.clone()), col("quantity", int.clone())], 500, ChartKind::Scatter),
+            (vec![col("price", money.clone()), col("quantity", int)], 500, ChartKind::Scatter),
             (vec![col("name", DataType::Text), col("email", DataType::Text)], 20, ChartKind::Table),
         ];
         for (columns, rows, kind) in cases {
