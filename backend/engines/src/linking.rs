@@ -78,9 +78,15 @@ pub fn relevant_tables<'a>(schema: &'a Schema, question: &str, max_tables: usize
     let mut ranked: Vec<(u32, &Table)> =
         schema.tables.iter().map(|t| (score(t, &question_terms, question), t)).filter(|(s, _)| *s > 0).collect();
     ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+    let best: Vec<&Table> = ranked.iter().take(max_tables).map(|(_, t)| *t).collect();
+    with_join_paths(schema, best, max_tables)
+}
+
+/// The chosen tables plus the ones on their foreign-key paths: anything a chosen table
+/// references, or that references two chosen tables, so joins between them can be written.
+fn with_join_paths<'a>(schema: &'a Schema, chosen: Vec<&'a Table>, max_tables: usize) -> Vec<&'a Table> {
     let mut chosen: BTreeMap<(String, String), &Table> =
-        ranked.iter().take(max_tables).map(|(_, t)| ((t.schema.clone(), t.name.clone()), *t)).collect();
-    // Bridge tables: anything a chosen table references, or that references two chosen tables.
+        chosen.into_iter().map(|t| ((t.schema.clone(), t.name.clone()), t)).collect();
     let keys: Vec<(String, String)> = chosen.keys().cloned().collect();
     for table in &schema.tables {
         let key = (table.schema.clone(), table.name.clone());
@@ -119,4 +125,54 @@ mod tests {
         assert_eq!(singular("status"), "status");
         assert_eq!(singular("address"), "address");
     }
+}
+
+/// How many tables rule-based linking hands a model to choose from.
+const CANDIDATES: usize = 60;
+
+/// One line per table: its name and columns, for a model to choose from.
+fn catalog_line(table: &Table) -> String {
+    let columns: Vec<&str> = table.columns.iter().take(30).map(|c| c.name.as_str()).collect();
+    format!("{}.{}: {}", table.schema, table.name, columns.join(", "))
+}
+
+/// Lets a model pick the tables a question needs from a compact catalog (names and
+/// columns only) of the best rule-based candidates, then adds the join paths. Names the
+/// model invents are ignored; a model failure falls back to the rule-based choice.
+pub async fn relevant_tables_with_model<'a>(
+    model: &dyn crate::llm::ChatModel,
+    schema: &'a Schema,
+    question: &str,
+    max_tables: usize,
+) -> Vec<&'a Table> {
+    let candidates = relevant_tables(schema, question, CANDIDATES);
+    let catalog: Vec<String> = candidates.iter().map(|t| catalog_line(t)).collect();
+    let request = crate::llm::ChatRequest {
+        system: "You pick the tables needed to answer a question. Answer with a JSON array of \
+                 schema.table names from the catalog, and nothing else."
+            .into(),
+        messages: vec![crate::llm::Message {
+            role: crate::llm::Role::User,
+            content: format!("Catalog:\n{}\n\nQuestion: {question}", catalog.join("\n")),
+        }],
+        max_tokens: 300,
+        temperature: 0.0,
+    };
+    let fallback = || relevant_tables(schema, question, max_tables);
+    let Ok(answer) = model.complete(&request).await else { return fallback() };
+    let text = answer.text.as_str();
+    let picked: Vec<String> = match (text.find('['), text.rfind(']')) {
+        (Some(start), Some(end)) if start < end => serde_json::from_str(&text[start..=end]).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let chosen: Vec<&Table> = candidates
+        .iter()
+        .copied()
+        .filter(|t| picked.iter().any(|p| p.eq_ignore_ascii_case(&format!("{}.{}", t.schema, t.name))))
+        .take(max_tables)
+        .collect();
+    if chosen.is_empty() {
+        return fallback();
+    }
+    with_join_paths(schema, chosen, max_tables)
 }

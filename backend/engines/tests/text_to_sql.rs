@@ -11,7 +11,7 @@ use common::{Replay, Reply, policy, reply};
 use kurobe_connector::{ColumnInfo, DataType, Dialect, ForeignKey, Schema, Table, TableKind};
 use kurobe_engines::{
     langfuse::{Langfuse, LangfuseConfig},
-    linking::relevant_tables,
+    linking::{relevant_tables, relevant_tables_with_model},
     llm::OpenAiClient,
     prompt::{Example, PromptContext},
     text_to_sql::{EngineError, LlmTextToSql, TextToSql, generate_with_fallback},
@@ -228,4 +228,39 @@ async fn langfuse_down_neither_fails_nor_slows_a_question() {
     assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
     drop((traced, langfuse));
     assert_eq!(sender.await.unwrap(), 2, "both events are counted as lost");
+}
+
+fn chat(content: &str) -> Reply {
+    let body = serde_json::json!({
+        "model": "m", "choices": [{ "index": 0, "message": { "role": "assistant", "content": content } }],
+        "usage": { "prompt_tokens": 1, "completion_tokens": 1 }
+    });
+    Reply { status: 200, headers: vec![], body: body.to_string(), delay: Duration::ZERO }
+}
+
+#[tokio::test]
+async fn a_model_picks_tables_from_a_compact_catalog_and_cannot_invent_any() {
+    let schema = warehouse();
+    let (replay, url) = Replay::start(vec![
+        chat(r#"["retail.orders", "retail.ghost"]"#),
+        chat("I would look at the orders."),
+        reply(500, "openai_server_error.json"),
+    ])
+    .await;
+    let model = OpenAiClient::new(&format!("{url}/v1"), None, "m", Duration::from_secs(5), policy(0));
+    let question = "How many returned orders per region?";
+
+    let picked = relevant_tables_with_model(&model, &schema, question, 8).await;
+    let names: Vec<&str> = picked.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["orders", "stores"], "the invented table is dropped, the join to stores added");
+    let catalog = replay.requests()[0].2["messages"][1]["content"].as_str().unwrap().to_owned();
+    assert!(catalog.contains("retail.orders: order_id, store_id, status"));
+    assert!(catalog.lines().count() < 70, "the catalog is a short list of candidates, not the warehouse");
+
+    // An answer without a list, or a failing model, leaves the rule-based choice.
+    let rule_based: Vec<&str> = relevant_tables(&schema, question, 8).iter().map(|t| t.name.as_str()).collect();
+    for _ in 0..2 {
+        let picked = relevant_tables_with_model(&model, &schema, question, 8).await;
+        assert_eq!(picked.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), rule_based);
+    }
 }
