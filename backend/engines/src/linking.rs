@@ -111,22 +111,6 @@ fn with_join_paths<'a>(schema: &'a Schema, chosen: Vec<&'a Table>, max_tables: u
     chosen.into_values().collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_split_into_words() {
-        assert_eq!(words("order_items"), ["order", "items"]);
-        assert_eq!(words("OrderItems"), ["order", "items"]);
-        assert_eq!(words("Revenue by month in 2024?"), ["revenue", "by", "month", "in", "2024"]);
-        assert_eq!(singular("categories"), "category");
-        assert_eq!(singular("orders"), "order");
-        assert_eq!(singular("status"), "status");
-        assert_eq!(singular("address"), "address");
-    }
-}
-
 /// How many tables rule-based linking hands a model to choose from.
 const CANDIDATES: usize = 60;
 
@@ -175,4 +159,20 @@ pub async fn relevant_tables_with_model<'a>(
         return fallback();
     }
     with_join_paths(schema, chosen, max_tables)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_split_into_words() {
+        assert_eq!(words("order_items"), ["order", "items"]);
+        assert_eq!(words("OrderItems"), ["order", "items"]);
+        assert_eq!(words("Revenue by month in 2024?"), ["revenue", "by", "month", "in", "2024"]);
+        assert_eq!(singular("categories"), "category");
+        assert_eq!(singular("orders"), "order");
+        assert_eq!(singular("status"), "status");
+        assert_eq!(singular("address"), "address");
+    }
 }
