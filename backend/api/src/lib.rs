@@ -14,6 +14,7 @@ pub mod engines;
 pub mod error;
 pub mod health;
 pub mod members;
+pub mod organisation;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, ErrorFamily};
 pub use kurobe_core::{Permission, Role};

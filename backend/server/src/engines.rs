@@ -48,6 +48,28 @@ pub fn status(engines: &Engines) -> EnginesStatus {
     }
 }
 
+/// The engine each kind uses for an organisation: its choice while the registry has it,
+/// otherwise the registry's default.
+pub fn effective_engines(
+    engines: &Engines,
+    chosen: &std::collections::BTreeMap<String, String>,
+) -> std::collections::BTreeMap<String, String> {
+    let loaded = engines.current();
+    Kind::ALL
+        .into_iter()
+        .map(|kind| {
+            let section = loaded.registry.section(kind);
+            let requested = chosen.get(kind.as_str()).map(String::as_str);
+            let name = section
+                .chain(requested)
+                .or_else(|_| section.chain(None))
+                .ok()
+                .and_then(|chain| chain.first().map(|e| e.name.clone()));
+            (kind.as_str().to_owned(), name.unwrap_or_else(|| section.default.clone()))
+        })
+        .collect()
+}
+
 /// Reloads and audits the outcome as the server's own action (`trigger` says why).
 async fn reload_and_record(state: &AppState, trigger: &str) {
     let outcome = state.engines.reload();

@@ -38,3 +38,23 @@ impl Scoped {
             .await?)
     }
 }
+
+impl Scoped {
+    /// The settings object of the context's organisation.
+    pub async fn organisation_settings(&mut self) -> Result<serde_json::Value, StoreError> {
+        Ok(sqlx::query_scalar("SELECT settings FROM organisations WHERE id = current_org_id()")
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .unwrap_or_else(|| serde_json::json!({})))
+    }
+
+    /// Renames the context's organisation and replaces its settings.
+    pub async fn update_organisation(&mut self, name: &str, settings: &serde_json::Value) -> Result<(), StoreError> {
+        sqlx::query("UPDATE organisations SET name = $1, settings = $2 WHERE id = current_org_id()")
+            .bind(name)
+            .bind(settings)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+}

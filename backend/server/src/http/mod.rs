@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod health;
 mod members;
+mod organisation;
 
 use std::any::Any;
 
@@ -47,6 +48,7 @@ use crate::{audit::request_context, state::AppState};
     components(schemas(ErrorBody, ErrorCode, ErrorFamily)),
     tags(
         (name = "auth", description = "Sign-up, sign-in and the current caller"),
+        (name = "organisation", description = "The caller's organisation and the engines it chose"),
         (name = "members", description = "Members of the organisation and their roles"),
         (name = "api-keys", description = "Keys for scripts and SDKs"),
         (name = "audit", description = "The organisation's audit log"),
@@ -86,6 +88,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(datasources::test))
         .routes(routes!(datasources::schema))
         .routes(routes!(datasources::refresh))
+        .routes(routes!(organisation::get, organisation::update))
         .routes(routes!(admin_engines::get))
         .routes(routes!(admin_engines::reload))
 }

@@ -62,3 +62,56 @@ async fn only_engine_managers_touch_the_registry() {
         .await
         .expect_error(StatusCode::FORBIDDEN, "forbidden");
 }
+
+const WITH_LOCAL: &str = "    offline: { provider: rule_based }\n    local:\n      provider: openai_compatible\n      config: { model: m, base_url: \"http://127.0.0.1:9/v1\" }\n";
+
+#[tokio::test]
+async fn an_organisation_chooses_its_engine_and_keeps_working_when_it_disappears() {
+    let (app, _dir, path) = app_with_file().await;
+    std::fs::write(&path, VALID.replace("    offline: { provider: rule_based }\n", WITH_LOCAL)).unwrap();
+    let a = app.signup("a@example.com", "Alpha").await;
+    let b = app.signup("b@example.com", "Beta").await;
+    app.post("/v1/admin/engines/reload", Some(&a.token), json!({})).await.expect(StatusCode::OK);
+
+    let chosen = app
+        .call(
+            axum::http::Method::PATCH,
+            "/v1/organisation",
+            Some(&a.token),
+            Some(json!({ "engines": { "text_to_sql": "local" } })),
+        )
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    assert_eq!(
+        (chosen["engines"]["text_to_sql"].as_str(), chosen["effective_engines"]["text_to_sql"].as_str()),
+        (Some("local"), Some("local"))
+    );
+    let other = app.get("/v1/organisation", &b.token).await.body;
+    assert_eq!(other["effective_engines"]["text_to_sql"], "offline");
+
+    // The registry drops the engine: the choice stays, the organisation uses the default.
+    std::fs::write(&path, VALID).unwrap();
+    app.post("/v1/admin/engines/reload", Some(&a.token), json!({})).await.expect(StatusCode::OK);
+    let after = app.get("/v1/organisation", &a.token).await.body;
+    assert_eq!(
+        (after["engines"]["text_to_sql"].as_str(), after["effective_engines"]["text_to_sql"].as_str()),
+        (Some("local"), Some("offline"))
+    );
+
+    for body in [json!({ "engines": { "text_to_sql": "local" } }), json!({ "engines": { "charts": "x" } })] {
+        app.call(axum::http::Method::PATCH, "/v1/organisation", Some(&a.token), Some(body))
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    }
+    let analyst = app.member(&a, "analyst@example.com", "analyst").await;
+    app.call(
+        axum::http::Method::PATCH,
+        "/v1/organisation",
+        Some(&analyst.token),
+        Some(json!({ "engines": { "text_to_sql": null } })),
+    )
+    .await
+    .expect_error(StatusCode::FORBIDDEN, "forbidden");
+    assert_eq!(app.audit_rows("organisation.update").await.iter().filter(|r| r.outcome == "success").count(), 1);
+}

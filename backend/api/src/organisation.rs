@@ -1,0 +1,29 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The caller's organisation and its settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrganisationDetails {
+    pub id: Uuid,
+    pub name: String,
+    /// Engines the organisation chose by name, per kind (`text_to_sql`, `visualization`,
+    /// `semantic`); kinds not listed use the registry's default.
+    pub engines: BTreeMap<String, String>,
+    /// The engine each kind uses now: the choice if the registry still has it, otherwise
+    /// the default.
+    pub effective_engines: BTreeMap<String, String>,
+}
+
+/// Changes the organisation. In `engines`, a name chooses an engine for that kind and
+/// `null` returns the kind to the registry's default.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateOrganisationRequest {
+    pub name: Option<String>,
+    #[serde(default)]
+    pub engines: BTreeMap<String, Option<String>>,
+}
