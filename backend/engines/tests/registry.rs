@@ -116,3 +116,58 @@ async fn the_watcher_sees_an_edit_within_two_seconds() {
     assert!(edited.elapsed() < Duration::from_secs(2));
     watcher.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readers_never_fail_while_the_file_is_broken_and_fixed_under_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("engines.yaml");
+    std::fs::write(&path, GOOD).unwrap();
+    let engines = std::sync::Arc::new(Engines::load(Some(&path)).unwrap());
+    let deadline = Instant::now() + Duration::from_secs(2);
+
+    let readers: Vec<_> = (0..16)
+        .map(|_| {
+            let engines = engines.clone();
+            tokio::spawn(async move {
+                let (mut served, mut failed) = (0u64, 0u64);
+                while Instant::now() < deadline {
+                    let registry = engines.current();
+                    match registry.registry.section(Kind::TextToSql).chain(None) {
+                        Ok(chain) if !chain.is_empty() => served += 1,
+                        _ => failed += 1,
+                    }
+                    tokio::task::yield_now().await;
+                }
+                (served, failed)
+            })
+        })
+        .collect();
+    let writer = {
+        let engines = engines.clone();
+        let path = path.clone();
+        tokio::spawn(async move {
+            let mut rolled_back = 0;
+            let mut round = 0;
+            while Instant::now() < deadline {
+                round += 1;
+                let text = if round % 2 == 0 { GOOD.to_owned() } else { format!("text_to_sql: {{default: [{round}") };
+                std::fs::write(&path, text).unwrap();
+                if matches!(engines.reload(), ReloadOutcome::RolledBack { .. }) {
+                    rolled_back += 1;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            rolled_back
+        })
+    };
+    let mut served = 0;
+    for reader in readers {
+        let (ok, failed) = reader.await.unwrap();
+        assert_eq!(failed, 0);
+        served += ok;
+    }
+    let rolled_back = writer.await.unwrap();
+    assert!(rolled_back > 10, "only {rolled_back} broken files were tried");
+    assert!(served > 1_000, "only {served} reads");
+    assert_eq!(engines.failures(), rolled_back);
+}
