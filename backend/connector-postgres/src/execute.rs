@@ -54,7 +54,8 @@ fn check_setting_name(name: &str) -> Result<(), ConnectorError> {
 
 fn pool_error(err: PoolError) -> ConnectorError {
     ConnectorError::Connection(match err {
-        PoolError::Backend(e) => e.to_string(),
+        // The server's own words (a refused password, a missing database), not "db error".
+        PoolError::Backend(e) => e.as_db_error().map_or_else(|| e.to_string(), |db| db.message().to_owned()),
         other => other.to_string(),
     })
 }

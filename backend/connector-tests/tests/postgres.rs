@@ -14,14 +14,17 @@ async fn customer_database() -> PostgresConnector {
     let (client, connection) = admin.connect(tokio_postgres::NoTls).await.unwrap();
     tokio::spawn(connection);
     let database = format!("kurobe_test_rls_{}", uuid::Uuid::new_v4().simple());
-    let password = uuid::Uuid::new_v4().simple().to_string();
+    // The reader role is shared by the cluster and by the tests running in parallel: made
+    // once, under a lock, with a fixed password (it exists only in the test cluster).
+    let password = "kurobe-test-reader".to_owned();
     client.batch_execute(&format!("CREATE DATABASE {database}")).await.unwrap();
-    // Roles are shared by the cluster; the password changes with each run.
     client
-        .batch_execute(&format!(
-            "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kurobe_test_reader') THEN \
-             CREATE ROLE kurobe_test_reader LOGIN; END IF; END $$; ALTER ROLE kurobe_test_reader PASSWORD '{password}'"
-        ))
+        .batch_execute(
+            "BEGIN; SELECT pg_advisory_xact_lock(4242); \
+             DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'kurobe_test_reader') THEN \
+             CREATE ROLE kurobe_test_reader LOGIN; END IF; END $$; \
+             ALTER ROLE kurobe_test_reader PASSWORD 'kurobe-test-reader'; COMMIT",
+        )
         .await
         .unwrap();
     let (fixture, connection) = admin.clone().dbname(&database).connect(tokio_postgres::NoTls).await.unwrap();
