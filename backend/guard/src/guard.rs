@@ -1,15 +1,15 @@
-use std::ops::ControlFlow;
+use std::{collections::BTreeMap, ops::ControlFlow};
 
 use kurobe_connector::{Dialect, Schema};
 use sqlparser::{
     ast::{
         Expr, LimitClause, ObjectName, ObjectNamePart, Query, SetExpr, Statement, TableFactor, Value, Visit, Visitor,
     },
-    dialect::{DuckDbDialect, GenericDialect, PostgreSqlDialect},
+    dialect::{Dialect as SqlDialect, DuckDbDialect, GenericDialect, PostgreSqlDialect},
     parser::Parser,
 };
 
-use crate::functions;
+use crate::{RowPolicy, functions, policy};
 
 /// SQL that passed the guard, rendered from the checked syntax tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,18 +36,32 @@ pub enum Refusal {
     Function(String),
     #[error("LIMIT must be a whole number")]
     Limit,
+    #[error("a row policy cannot be applied: {0}")]
+    Policy(String),
 }
 
 /// Checks `sql` for `dialect` against the tables of `schema`, and caps it at `max_rows + 1`
 /// rows (the extra row tells the connector the result was cut). Returns the SQL to run.
 pub fn check(sql: &str, dialect: Dialect, schema: &Schema, max_rows: u64) -> Result<Guarded, Refusal> {
-    let mut statements = match dialect {
-        Dialect::Postgres => Parser::parse_sql(&PostgreSqlDialect {}, sql),
-        Dialect::DuckDb => Parser::parse_sql(&DuckDbDialect {}, sql),
+    check_with_policies(sql, dialect, schema, max_rows, &[], &BTreeMap::new())
+}
+
+/// [`check`], then the row policies applied with the caller's `values`.
+pub fn check_with_policies(
+    sql: &str,
+    dialect: Dialect,
+    schema: &Schema,
+    max_rows: u64,
+    policies: &[RowPolicy],
+    values: &BTreeMap<String, String>,
+) -> Result<Guarded, Refusal> {
+    let parser_dialect: &dyn SqlDialect = match dialect {
+        Dialect::Postgres => &PostgreSqlDialect {},
+        Dialect::DuckDb => &DuckDbDialect {},
         // sqlparser has no Trino dialect; the generic one reads Trino's ANSI-style SQL.
-        Dialect::Trino => Parser::parse_sql(&GenericDialect {}, sql),
-    }
-    .map_err(|e| Refusal::Unparsable(e.to_string()))?;
+        Dialect::Trino => &GenericDialect {},
+    };
+    let mut statements = Parser::parse_sql(parser_dialect, sql).map_err(|e| Refusal::Unparsable(e.to_string()))?;
     if statements.len() != 1 {
         return Err(Refusal::StatementCount(statements.len()));
     }
@@ -59,6 +73,7 @@ pub fn check(sql: &str, dialect: Dialect, schema: &Schema, max_rows: u64) -> Res
     if let ControlFlow::Break(refusal) = query.visit(&mut checker) {
         return Err(refusal);
     }
+    policy::apply(&mut query, policies, values, parser_dialect)?;
     cap(&mut query, max_rows.saturating_add(1))?;
     Ok(Guarded { sql: query.to_string() })
 }
@@ -104,7 +119,7 @@ struct Checker<'a> {
     ctes: Vec<Vec<String>>,
 }
 
-fn part_names(name: &ObjectName) -> Option<Vec<String>> {
+pub(crate) fn part_names(name: &ObjectName) -> Option<Vec<String>> {
     name.0
         .iter()
         .map(|part| match part {

@@ -8,10 +8,13 @@
 //!   functions such as `read_csv(...)` or `dblink(...)` are relations to the parser, so this
 //!   is the rule that stops them);
 //! - every function is on the dialect's allowlist of analytical functions;
+//! - row policies are injected wherever their table appears ([`RowPolicy`]);
 //! - the result is capped with `LIMIT`;
 //! - what runs is rendered from the checked syntax tree, never the original text.
 
 mod functions;
 mod guard;
+mod policy;
 
-pub use guard::{Guarded, Refusal, check};
+pub use guard::{Guarded, Refusal, check, check_with_policies};
+pub use policy::RowPolicy;

@@ -7,7 +7,9 @@
 use kurobe_connector::{Connector, Dialect, ExecRequest, IntrospectOptions, Limits, Schema};
 use kurobe_demo::{ScaleFactor, Table, write_csv};
 use kurobe_duckdb::{DuckDbConnector, DuckDbSource};
-use kurobe_guard::{Refusal, check};
+use std::collections::BTreeMap;
+
+use kurobe_guard::{Refusal, RowPolicy, check, check_with_policies};
 
 /// Entries of a corpus file, each with the dialects it applies to.
 fn corpus(text: &str) -> Vec<(Vec<Dialect>, String)> {
@@ -110,4 +112,79 @@ async fn refusals_name_what_was_refused() {
         Refusal::Forbidden("a locking clause (FOR UPDATE / FOR SHARE)")
     );
     assert!(matches!(refusal("SELEC 1", Dialect::DuckDb), Refusal::Unparsable(_)));
+}
+
+fn count(rows: &[Vec<kurobe_connector::Value>]) -> i64 {
+    match rows.first().and_then(|r| r.first()) {
+        Some(kurobe_connector::Value::Int(n)) => *n,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn row_policies_hold_through_every_shape_of_query() {
+    let (connector, schema) = demo().await;
+    let policies = [RowPolicy {
+        schema: "retail".into(),
+        table: "stores".into(),
+        predicate: "store_type = {{user.attributes.store_type}}".into(),
+    }];
+    let values = BTreeMap::from([("user.attributes.store_type".to_owned(), "online".to_owned())]);
+    let request = ExecRequest::default();
+    let direct = |sql: &str| {
+        let connector = connector.clone();
+        let sql = sql.to_owned();
+        async move { count(&connector.execute(&sql, &ExecRequest::default()).await.unwrap().rows) }
+    };
+    let stores = direct("SELECT count(*) FROM retail.stores WHERE store_type = 'online'").await;
+    let orders = direct("SELECT count(*) FROM retail.orders o JOIN retail.stores s ON s.store_id = o.store_id WHERE s.store_type = 'online'").await;
+    assert!(stores > 0 && stores < 200 && orders > 0);
+
+    let cases = [
+        ("SELECT count(*) FROM retail.stores", stores),
+        ("SELECT count(*) FROM \"retail\".\"stores\"", stores),
+        ("SELECT count(*) FROM retail.stores AS s WHERE s.store_id > 0", stores),
+        ("SELECT count(*) FROM retail.stores s JOIN retail.regions r ON r.region_id = s.region_id", stores),
+        (
+            "SELECT count(*) FROM retail.regions r LEFT JOIN retail.stores s ON s.region_id = r.region_id WHERE s.store_id IS NOT NULL",
+            stores,
+        ),
+        ("WITH x AS (SELECT * FROM retail.stores) SELECT count(*) FROM x", stores),
+        ("WITH stores AS (SELECT * FROM retail.stores) SELECT count(*) FROM stores", stores),
+        ("SELECT count(*) FROM (SELECT * FROM retail.stores) t", stores),
+        (
+            "SELECT count(*) FROM (SELECT store_id FROM retail.stores UNION ALL SELECT store_id FROM retail.stores) u",
+            2 * stores,
+        ),
+        ("SELECT count(*) FROM retail.stores a, retail.stores b WHERE a.store_id = b.store_id", stores),
+        ("SELECT count(*) FROM retail.orders WHERE store_id IN (SELECT store_id FROM retail.stores)", orders),
+        (
+            "SELECT count(*) FROM retail.orders o WHERE EXISTS (SELECT 1 FROM retail.stores s WHERE s.store_id = o.store_id)",
+            orders,
+        ),
+        ("SELECT count(*) FROM retail.orders o JOIN retail.stores s ON s.store_id = o.store_id", orders),
+        ("SELECT (SELECT count(*) FROM retail.stores)", stores),
+    ];
+    for (sql, expected) in cases {
+        let guarded = check_with_policies(sql, Dialect::DuckDb, &schema, 1000, &policies, &values).unwrap();
+        let result = connector.execute(&guarded.sql, &request).await.unwrap_or_else(|e| panic!("{e}\n{}", guarded.sql));
+        assert_eq!(count(&result.rows), expected, "{sql}\nran as\n{}", guarded.sql);
+    }
+
+    // A value is a literal, whatever it contains.
+    let hostile = BTreeMap::from([("user.attributes.store_type".to_owned(), "online' OR '1'='1".to_owned())]);
+    let guarded =
+        check_with_policies("SELECT count(*) FROM retail.stores", Dialect::DuckDb, &schema, 10, &policies, &hostile)
+            .unwrap();
+    assert_eq!(count(&connector.execute(&guarded.sql, &request).await.unwrap().rows), 0, "{}", guarded.sql);
+    // A policy without its value refuses the query rather than letting it through unfiltered.
+    let refused = check_with_policies(
+        "SELECT count(*) FROM retail.stores",
+        Dialect::DuckDb,
+        &schema,
+        10,
+        &policies,
+        &BTreeMap::new(),
+    );
+    assert!(matches!(refused, Err(Refusal::Policy(_))), "{refused:?}");
 }
