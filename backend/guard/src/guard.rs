@@ -75,7 +75,35 @@ pub fn check_with_policies(
     }
     policy::apply(&mut query, policies, values, parser_dialect)?;
     cap(&mut query, max_rows.saturating_add(1))?;
-    Ok(Guarded { sql: query.to_string() })
+    let sql = query.to_string();
+    verify_rendering(&sql, parser_dialect, dialect, schema)?;
+    Ok(Guarded { sql })
+}
+
+/// The renderer is a second parser-sized piece of code that can be wrong: it once dropped
+/// the quotes of string literals in a custom type's modifiers. So the rendered text is
+/// parsed again, must still be one checked query, and must render to itself — what runs is
+/// exactly what was checked, or nothing runs.
+fn verify_rendering(
+    sql: &str,
+    parser_dialect: &dyn SqlDialect,
+    dialect: Dialect,
+    schema: &Schema,
+) -> Result<(), Refusal> {
+    let unfaithful = || Refusal::Forbidden("SQL that does not survive rendering unchanged");
+    let mut statements = Parser::parse_sql(parser_dialect, sql).map_err(|_| unfaithful())?;
+    let (Some(Statement::Query(query)), true) = (statements.pop(), statements.is_empty()) else {
+        return Err(unfaithful());
+    };
+    if query.to_string() != sql {
+        return Err(unfaithful());
+    }
+    // Policies add derived tables over known tables only, so the same checks hold.
+    let mut checker = Checker { dialect, schema, ctes: Vec::new() };
+    match query.visit(&mut checker) {
+        ControlFlow::Break(refusal) => Err(refusal),
+        ControlFlow::Continue(()) => Ok(()),
+    }
 }
 
 /// The first word of the statement, upper-cased, for the refusal message.
