@@ -1,6 +1,6 @@
 use kurobe_connector::{
-    Connector, ConnectorError, ExecRequest, ForeignKey, IntrospectOptions, Limits, Schema, TableKind, Value,
-    catalog::{self, CatalogRows, ColumnRow, KeyRow, TableRow},
+    Connector, ConnectorError, ForeignKey, IntrospectOptions, Schema,
+    catalog::{self, CatalogRows, ColumnRow, KeyRow, TableRow, text, texts},
 };
 
 use crate::PostgresConnector;
@@ -44,74 +44,30 @@ fn keys_sql() -> String {
     )
 }
 
-fn text(value: &Value) -> String {
-    value.to_text()
-}
-
-fn optional_text(value: &Value) -> Option<String> {
-    (*value != Value::Null).then(|| value.to_text())
-}
-
-fn texts(value: &Value) -> Vec<String> {
-    match value {
-        Value::Array(items) => items.iter().map(Value::to_text).collect(),
-        _ => Vec::new(),
-    }
-}
-
 pub(crate) async fn introspect(
     connector: &PostgresConnector,
     options: &IntrospectOptions,
 ) -> Result<Schema, ConnectorError> {
-    let request = ExecRequest {
-        limits: Limits { timeout: options.timeout, max_rows: usize::MAX, ..Limits::default() },
-        ..ExecRequest::default()
-    };
-    let wanted = |schema: &str| options.schemas.is_empty() || options.schemas.iter().any(|s| s == schema);
+    let request = catalog::catalog_request(options);
     let tables = connector.execute(&tables_sql(), &request).await?;
     let columns = connector.execute(&columns_sql(), &request).await?;
     let keys = connector.execute(&keys_sql(), &request).await?;
     let rows = CatalogRows {
-        tables: tables
-            .rows
-            .iter()
-            .filter(|r| wanted(&text(&r[0])))
-            .map(|r| TableRow {
-                schema: text(&r[0]),
-                name: text(&r[1]),
-                kind: if text(&r[2]) == "view" { TableKind::View } else { TableKind::Table },
-                comment: optional_text(&r[3]),
-                row_estimate: match r[4] {
-                    Value::Int(n) => u64::try_from(n).ok(),
-                    _ => None,
-                },
-            })
-            .collect(),
-        columns: columns
-            .rows
-            .iter()
-            .map(|r| ColumnRow {
-                schema: text(&r[0]),
-                table: text(&r[1]),
-                name: text(&r[2]),
-                native_type: text(&r[3]),
-                nullable: r[4] == Value::Bool(true),
-                comment: optional_text(&r[5]),
-            })
-            .collect(),
+        tables: tables.rows.iter().map(|r| TableRow::from_values(r)).filter(|t| options.wants(&t.schema)).collect(),
+        columns: columns.rows.iter().map(|r| ColumnRow::from_values(r)).collect(),
         keys: keys
             .rows
             .iter()
             .map(|r| {
-                let (schema, table, columns) = (text(&r[0]), text(&r[1]), texts(&r[3]));
-                if text(&r[2]) == "p" {
+                let (schema, table, columns) = (text(r.first()), text(r.get(1)), texts(r.get(3)));
+                if text(r.get(2)) == "p" {
                     KeyRow::Primary { schema, table, columns }
                 } else {
                     let key = ForeignKey {
                         columns,
-                        referenced_schema: text(&r[4]),
-                        referenced_table: text(&r[5]),
-                        referenced_columns: texts(&r[6]),
+                        referenced_schema: text(r.get(4)),
+                        referenced_table: text(r.get(5)),
+                        referenced_columns: texts(r.get(6)),
                     };
                     KeyRow::Foreign { schema, table, key }
                 }

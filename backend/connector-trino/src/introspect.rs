@@ -1,13 +1,9 @@
 use kurobe_connector::{
-    Connector, ConnectorError, ExecRequest, IntrospectOptions, Limits, Schema, TableKind, Value,
-    catalog::{self, CatalogRows, ColumnRow, TableRow, quote_ident},
+    Connector, ConnectorError, IntrospectOptions, Schema,
+    catalog::{self, CatalogRows, ColumnRow, TableRow, quote_ident, text},
 };
 
 use crate::TrinoConnector;
-
-fn text(value: &Value) -> String {
-    value.to_text()
-}
 
 /// Trino keeps no primary or foreign keys, and no row estimates without `SHOW STATS` per
 /// table (too slow for a catalog walk); tables, views, columns and comments it has.
@@ -15,14 +11,8 @@ pub(crate) async fn introspect(
     connector: &TrinoConnector,
     options: &IntrospectOptions,
 ) -> Result<Schema, ConnectorError> {
-    let request = ExecRequest {
-        limits: Limits { timeout: options.timeout, max_rows: usize::MAX, ..Limits::default() },
-        ..ExecRequest::default()
-    };
+    let request = catalog::catalog_request(options);
     let catalog = quote_ident(connector.catalog());
-    let wanted = |schema: &str| {
-        schema != "information_schema" && (options.schemas.is_empty() || options.schemas.iter().any(|s| s == schema))
-    };
     let tables = connector
         .execute(
             &format!("SELECT table_schema, table_name, table_type FROM {catalog}.information_schema.tables"),
@@ -50,33 +40,17 @@ pub(crate) async fn introspect(
         .map(|r| r.rows)
         .unwrap_or_default();
     let comment_of = |schema: &str, table: &str| {
-        comments.iter().find(|r| text(&r[0]) == schema && text(&r[1]) == table).map(|r| text(&r[2]))
+        comments.iter().find(|r| text(r.first()) == schema && text(r.get(1)) == table).map(|r| text(r.get(2)))
     };
     let rows = CatalogRows {
         tables: tables
             .rows
             .iter()
-            .filter(|r| wanted(&text(&r[0])))
-            .map(|r| TableRow {
-                comment: comment_of(&text(&r[0]), &text(&r[1])),
-                schema: text(&r[0]),
-                name: text(&r[1]),
-                kind: if text(&r[2]) == "VIEW" { TableKind::View } else { TableKind::Table },
-                row_estimate: None,
-            })
+            .map(|r| TableRow::from_values(r))
+            .filter(|t| t.schema != "information_schema" && options.wants(&t.schema))
+            .map(|t| TableRow { comment: comment_of(&t.schema, &t.name), ..t })
             .collect(),
-        columns: columns
-            .rows
-            .iter()
-            .map(|r| ColumnRow {
-                schema: text(&r[0]),
-                table: text(&r[1]),
-                name: text(&r[2]),
-                native_type: text(&r[3]),
-                nullable: text(&r[4]) == "YES",
-                comment: None,
-            })
-            .collect(),
+        columns: columns.rows.iter().map(|r| ColumnRow::from_values(r)).collect(),
         keys: Vec::new(),
     };
     let mut schema = catalog::assemble(rows);

@@ -6,6 +6,7 @@ use std::{collections::HashMap, time::Instant};
 
 use crate::{
     ColumnInfo, Connector, DataType, ExecRequest, ForeignKey, IntrospectOptions, Limits, Schema, Table, TableKind,
+    Value,
 };
 
 /// One table or view as the catalog lists it.
@@ -40,6 +41,64 @@ pub struct CatalogRows {
     /// In ordinal order within each table.
     pub columns: Vec<ColumnRow>,
     pub keys: Vec<KeyRow>,
+}
+
+/// A catalog value as text (NULL as empty).
+pub fn text(value: Option<&Value>) -> String {
+    value.map(Value::to_text).unwrap_or_default()
+}
+
+/// A catalog value as text, NULL as `None`.
+pub fn optional_text(value: Option<&Value>) -> Option<String> {
+    value.filter(|v| **v != Value::Null).map(Value::to_text)
+}
+
+/// A catalog array of names.
+pub fn texts(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::Array(items)) => items.iter().map(Value::to_text).collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl TableRow {
+    /// Reads `(schema, name, kind, comment, row_estimate)`; the last two may be absent, and
+    /// a kind of `view` in any case means a view.
+    pub fn from_values(row: &[Value]) -> Self {
+        TableRow {
+            schema: text(row.first()),
+            name: text(row.get(1)),
+            kind: if text(row.get(2)).eq_ignore_ascii_case("view") { TableKind::View } else { TableKind::Table },
+            comment: optional_text(row.get(3)),
+            row_estimate: match row.get(4) {
+                Some(Value::Int(n)) => u64::try_from(*n).ok(),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl ColumnRow {
+    /// Reads `(schema, table, column, type, nullable, comment)`; nullable is a boolean or
+    /// `YES`/`NO`, and the comment may be absent.
+    pub fn from_values(row: &[Value]) -> Self {
+        ColumnRow {
+            schema: text(row.first()),
+            table: text(row.get(1)),
+            name: text(row.get(2)),
+            native_type: text(row.get(3)),
+            nullable: matches!(row.get(4), Some(Value::Bool(true))) || text(row.get(4)).eq_ignore_ascii_case("yes"),
+            comment: optional_text(row.get(5)),
+        }
+    }
+}
+
+/// The request catalog queries run with: no row cap, the introspection's time budget.
+pub fn catalog_request(options: &IntrospectOptions) -> ExecRequest {
+    ExecRequest {
+        limits: Limits { timeout: options.timeout, max_rows: usize::MAX, ..Limits::default() },
+        ..ExecRequest::default()
+    }
 }
 
 /// Quotes an identifier the way all three dialects accept: `"` doubled inside `"…"`.

@@ -60,6 +60,13 @@ pub struct IntrospectOptions {
     pub timeout: Duration,
 }
 
+impl IntrospectOptions {
+    /// Whether tables of `schema` are to be read.
+    pub fn wants(&self, schema: &str) -> bool {
+        self.schemas.is_empty() || self.schemas.iter().any(|s| s == schema)
+    }
+}
+
 impl Default for IntrospectOptions {
     fn default() -> Self {
         Self { schemas: Vec::new(), max_sample_values: 50, sample_rows: 100_000, timeout: Duration::from_secs(120) }

@@ -147,6 +147,11 @@ struct Checker<'a> {
     ctes: Vec<Vec<String>>,
 }
 
+/// The names a query's WITH clause defines, lower-cased.
+pub(crate) fn cte_names(query: &Query) -> Vec<String> {
+    query.with.iter().flat_map(|with| with.cte_tables.iter().map(|cte| cte.alias.name.value.to_lowercase())).collect()
+}
+
 pub(crate) fn part_names(name: &ObjectName) -> Option<Vec<String>> {
     name.0
         .iter()
@@ -200,12 +205,7 @@ impl Visitor for Checker<'_> {
             return ControlFlow::Break(Refusal::Forbidden("pipe syntax"));
         }
         check_body(&query.body)?;
-        let names = query
-            .with
-            .iter()
-            .flat_map(|with| with.cte_tables.iter().map(|cte| cte.alias.name.value.to_lowercase()))
-            .collect();
-        self.ctes.push(names);
+        self.ctes.push(cte_names(query));
         ControlFlow::Continue(())
     }
 

@@ -132,12 +132,7 @@ impl VisitorMut for Injector<'_> {
     type Break = ();
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
-        let names = query
-            .with
-            .iter()
-            .flat_map(|with| with.cte_tables.iter().map(|cte| cte.alias.name.value.to_lowercase()))
-            .collect();
-        self.ctes.push(names);
+        self.ctes.push(crate::guard::cte_names(query));
         ControlFlow::Continue(())
     }
 
