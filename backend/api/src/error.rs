@@ -70,6 +70,9 @@ error_codes! {
     ValidationFailed = "validation_failed", 422, InvalidRequest, "A field has a value outside what it accepts.";
     UnsupportedMediaType = "unsupported_media_type", 415, InvalidRequest, "The body must be sent as application/json.";
     EnginesInvalid = "engines_invalid", 422, InvalidRequest, "The engines file is invalid; the running registry stays.";
+    SqlRefused = "sql_refused", 422, InvalidRequest, "The SQL guard refused the statement; the message says why.";
+    QueryFailed = "query_failed", 422, InvalidRequest, "The data source rejected or failed the query; the message is its own.";
+    QueryTimeout = "query_timeout", 504, Unavailable, "The query ran past its time limit and was cancelled on the data source.";
     PayloadTooLarge = "payload_too_large", 413, InvalidRequest, "The body exceeds the size limit.";
     MethodNotAllowed = "method_not_allowed", 405, InvalidRequest, "The route does not accept this HTTP method.";
     Unauthenticated = "unauthenticated", 401, Authentication, "No credentials were given.";

@@ -15,6 +15,7 @@ pub mod error;
 pub mod health;
 pub mod members;
 pub mod organisation;
+pub mod queries;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, ErrorFamily};
 pub use kurobe_core::{Permission, Role};

@@ -6,6 +6,7 @@ mod build;
 mod health;
 mod manage;
 mod registry;
+pub mod schemas;
 
 pub use build::{DataSourceError, check_limits, context_aad, open_credentials, parse_limits, validate_config};
 pub use health::{check_every_source, check_health, run_health_checks};

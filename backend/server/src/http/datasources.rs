@@ -1,8 +1,6 @@
 //! Data sources: create, list, read, change, delete, test, introspect, refresh.
 //! Credentials go in and never come out.
 
-use std::sync::Arc;
-
 use axum::{extract::State, http::StatusCode};
 use kurobe_api::{
     ErrorBody,
@@ -11,7 +9,6 @@ use kurobe_api::{
         SchemaState, UpdateDataSourceRequest,
     },
 };
-use kurobe_connector::{IntrospectOptions, Schema};
 use kurobe_core::{Permission, Principal};
 use kurobe_store::{Context, DataSourceChanges, DataSourceRecord, Scoped};
 use uuid::Uuid;
@@ -21,7 +18,7 @@ use crate::{
     accounts::normalise_name,
     audit::{Actor, Audit},
     datasources::{
-        self, DataSourceError, NewSource, check_health, check_limits, name_taken, parse_limits, seal, validate_config,
+        self, NewSource, check_health, check_limits, name_taken, parse_limits, schemas, seal, validate_config,
     },
     state::AppState,
 };
@@ -229,19 +226,6 @@ pub async fn test(
     Ok(Json(result))
 }
 
-/// Introspects the source now, stores the result under the next generation and returns it.
-async fn refresh_schema(state: &AppState, record: &DataSourceRecord) -> Result<(i64, Arc<Schema>), ApiError> {
-    let connector = state.datasources.connector(record, &state.master_keys, &state.settings.connectors).await?;
-    let schema = connector.introspect(&IntrospectOptions::default()).await.map_err(DataSourceError::from)?;
-    let snapshot = serde_json::to_value(&schema).map_err(|e| ApiError::Internal(e.into()))?;
-    let mut tx = state.store.begin(&Context::org(record.org_id)).await?;
-    let generation = tx.save_schema(record.id, &snapshot).await?;
-    tx.commit().await?;
-    let schema = Arc::new(schema);
-    state.datasources.remember_schema(record.id, generation, schema.clone());
-    Ok((generation, schema))
-}
-
 /// The source's schema as last introspected (introspecting now if it never was).
 #[utoipa::path(get, path = "/v1/datasources/{id}/schema", tag = "datasources", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses(
@@ -255,22 +239,9 @@ pub async fn schema(
     Path(id): Path<Uuid>,
 ) -> Result<Json<DataSourceSchema>, ApiError> {
     require(&principal, Permission::DatasourcesRead)?;
-    let (mut tx, record) = load(&state, &principal, id).await?;
-    if let Some(schema) = state.datasources.schema(id, record.schema_generation) {
-        tx.commit().await?;
-        return Ok(Json(DataSourceSchema { generation: record.schema_generation, schema: (*schema).clone() }));
-    }
-    let stored = tx.schema_snapshot(id).await?;
+    let (tx, record) = load(&state, &principal, id).await?;
     tx.commit().await?;
-    let (generation, schema) = match stored {
-        Some((generation, snapshot)) => {
-            let schema: Schema = serde_json::from_value(snapshot).map_err(|e| ApiError::Internal(e.into()))?;
-            let schema = Arc::new(schema);
-            state.datasources.remember_schema(id, generation, schema.clone());
-            (generation, schema)
-        }
-        None => refresh_schema(&state, &record).await?,
-    };
+    let (generation, schema) = schemas::current(&state, &record).await?;
     Ok(Json(DataSourceSchema { generation, schema: (*schema).clone() }))
 }
 
@@ -291,7 +262,7 @@ pub async fn refresh(
     require(&principal, Permission::DatasourcesManage)?;
     let (tx, record) = load(&state, &principal, id).await?;
     tx.commit().await?;
-    let (generation, schema) = refresh_schema(&state, &record).await?;
+    let (generation, schema) = schemas::refresh(&state, &record).await?;
     let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
     let details = serde_json::json!({ "generation": generation, "tables": schema.tables.len() });
     audit.success(&mut tx, Actor::from(&principal), details).await?;

@@ -11,6 +11,7 @@ mod extract;
 mod health;
 mod members;
 mod organisation;
+mod queries;
 
 use std::any::Any;
 
@@ -49,6 +50,7 @@ use crate::{audit::request_context, state::AppState};
     tags(
         (name = "auth", description = "Sign-up, sign-in and the current caller"),
         (name = "organisation", description = "The caller's organisation and the engines it chose"),
+        (name = "queries", description = "Running SQL through the guard"),
         (name = "members", description = "Members of the organisation and their roles"),
         (name = "api-keys", description = "Keys for scripts and SDKs"),
         (name = "audit", description = "The organisation's audit log"),
@@ -89,6 +91,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(datasources::schema))
         .routes(routes!(datasources::refresh))
         .routes(routes!(organisation::get, organisation::update))
+        .routes(routes!(queries::run_sql))
         .routes(routes!(admin_engines::get))
         .routes(routes!(admin_engines::reload))
 }

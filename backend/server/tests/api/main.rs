@@ -14,4 +14,5 @@ mod engines;
 mod health;
 mod isolation;
 mod members_and_keys;
+mod queries;
 mod roles;
