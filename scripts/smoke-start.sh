@@ -40,6 +40,14 @@ id=$(echo "$sources" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0
 api -X POST "http://127.0.0.1:$port/v1/datasources/$id/test" | grep -q '"ok":true' || fail "the demo data source does not answer"
 tables=$(api "http://127.0.0.1:$port/v1/datasources/$id/schema" | python3 -c 'import json,sys; print(" ".join(sorted(t["name"] for t in json.load(sys.stdin)["schema"]["tables"])))')
 [ "$tables" = "customers order_items orders products regions stores" ] || fail "unexpected demo tables: $tables"
+# The README's SQL example, as a script would run it.
+answer=$(api -H 'content-type: application/json' -d "{\"datasource_id\": \"$id\", \"sql\": \"SELECT status, count(*) AS orders FROM retail.orders GROUP BY status ORDER BY orders DESC\"}" "http://127.0.0.1:$port/v1/sql") \
+  || fail "POST /v1/sql failed"
+echo "$answer" | python3 -c 'import json,sys; a=json.load(sys.stdin); assert a["row_count"] == 5 and a["rows"][0][0] == "completed", a' \
+  || fail "unexpected answer: $answer"
+refused=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $key" -H 'content-type: application/json' \
+  -d "{\"datasource_id\": \"$id\", \"sql\": \"DROP TABLE retail.orders\"}" "http://127.0.0.1:$port/v1/sql")
+[ "$refused" = 422 ] || fail "a DROP was not refused ($refused)"
 stop
 
 run_once
