@@ -44,3 +44,30 @@ pub struct QueryResponse {
     pub chart: ChartSpec,
     pub timings: Timings,
 }
+
+/// One entry of the query history.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueryRecord {
+    pub id: Uuid,
+    pub datasource_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+    pub api_key_id: Option<Uuid>,
+    pub question: Option<String>,
+    /// The SQL as submitted.
+    pub sql: Option<String>,
+    /// `succeeded`, `failed` or `refused`.
+    pub status: String,
+    pub error_code: Option<String>,
+    pub row_count: Option<i64>,
+    pub duration_ms: Option<f64>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueryPage {
+    pub items: Vec<QueryRecord>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    pub next_before: Option<Uuid>,
+}

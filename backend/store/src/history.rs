@@ -60,3 +60,63 @@ impl Scoped {
         Ok(())
     }
 }
+
+/// A stored query, as the history lists it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct QueryRecord {
+    pub id: Uuid,
+    pub datasource_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+    pub api_key_id: Option<Uuid>,
+    pub question: Option<String>,
+    pub sql: Option<String>,
+    pub status: String,
+    pub error_code: Option<String>,
+    pub row_count: Option<i64>,
+    pub duration_ms: Option<f64>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Filters for the history, newest first. Ids are time-ordered (UUIDv7), so `before`
+/// pages by id.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryFilter {
+    pub datasource_id: Option<Uuid>,
+    pub status: Option<String>,
+    pub user_id: Option<Uuid>,
+    pub search: Option<String>,
+    pub before: Option<Uuid>,
+    pub limit: i64,
+}
+
+const QUERY_COLUMNS: &str =
+    "id, datasource_id, user_id, api_key_id, question, sql, status, error_code, row_count, duration_ms, created_at";
+
+impl Scoped {
+    pub async fn queries(&mut self, filter: &HistoryFilter) -> Result<Vec<QueryRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {QUERY_COLUMNS} FROM query_history WHERE org_id = current_org_id() \
+             AND ($1::uuid IS NULL OR datasource_id = $1) AND ($2::text IS NULL OR status = $2) \
+             AND ($3::uuid IS NULL OR user_id = $3) \
+             AND ($4::text IS NULL OR strpos(lower(coalesce(question, '') || ' ' || coalesce(sql, '')), lower($4)) > 0) \
+             AND ($5::uuid IS NULL OR id < $5) ORDER BY id DESC LIMIT $6"
+        ))
+        .bind(filter.datasource_id)
+        .bind(&filter.status)
+        .bind(filter.user_id)
+        .bind(&filter.search)
+        .bind(filter.before)
+        .bind(filter.limit)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    pub async fn query(&mut self, id: Uuid) -> Result<Option<QueryRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {QUERY_COLUMNS} FROM query_history WHERE id = $1 AND org_id = current_org_id()"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?)
+    }
+}

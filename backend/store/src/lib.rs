@@ -20,7 +20,7 @@ pub use audit::{AuditFilter, AuditRecord, NewAuditEntry};
 pub use context::Context;
 pub use datasources::{DataSourceChanges, DataSourceRecord, HealthRecord, NewDataSource};
 pub use error::StoreError;
-pub use history::{NewQuery, QueryStatus};
+pub use history::{HistoryFilter, NewQuery, QueryRecord, QueryStatus};
 pub use members::{MemberRecord, MembershipRecord};
 pub use organisations::OrganisationRecord;
 pub use store::{MIGRATOR, RoleCheck, Scoped, Store};

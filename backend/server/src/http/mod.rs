@@ -9,6 +9,7 @@ mod datasources;
 mod error;
 mod extract;
 mod health;
+mod history;
 mod members;
 mod organisation;
 mod queries;
@@ -92,6 +93,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(datasources::refresh))
         .routes(routes!(organisation::get, organisation::update))
         .routes(routes!(queries::run_sql))
+        .routes(routes!(history::list))
+        .routes(routes!(history::get))
         .routes(routes!(admin_engines::get))
         .routes(routes!(admin_engines::reload))
 }

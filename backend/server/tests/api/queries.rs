@@ -103,3 +103,34 @@ async fn other_organisations_and_viewers_cannot_run_sql() {
     app.post("/v1/sql", Some(&viewer.token), body).await.expect_error(StatusCode::FORBIDDEN, "forbidden");
     assert_eq!(app.count("SELECT count(*) FROM query_history").await, 0);
 }
+
+#[tokio::test]
+async fn the_history_lists_filters_pages_and_stays_in_its_organisation() {
+    let (app, _dir, owner, id) = app_with_demo().await;
+    for sql in ["SELECT count(*) FROM retail.orders", "DROP TABLE retail.orders", "SELECT nope FROM retail.orders"] {
+        app.post("/v1/sql", Some(&owner.token), json!({ "datasource_id": id, "sql": sql })).await;
+    }
+    let all = app.get("/v1/queries", &owner.token).await.expect(StatusCode::OK).body;
+    let statuses: Vec<&str> = all["items"].as_array().unwrap().iter().map(|q| q["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["failed", "refused", "succeeded"], "newest first");
+    assert!(all["next_before"].is_null());
+
+    let refused = app.get("/v1/queries?status=refused", &owner.token).await.body;
+    assert_eq!(refused["items"][0]["sql"], "DROP TABLE retail.orders");
+    let found = app.get("/v1/queries?q=drop%20table", &owner.token).await.body;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    let first = app.get("/v1/queries?limit=1", &owner.token).await.body;
+    let cursor = first["next_before"].as_str().unwrap().to_owned();
+    let second = app.get(&format!("/v1/queries?limit=1&before={cursor}"), &owner.token).await.body;
+    assert_eq!(second["items"][0]["status"], "refused");
+    app.get("/v1/queries?status=maybe", &owner.token)
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+
+    let query_id = all["items"][2]["id"].as_str().unwrap();
+    let one = app.get(&format!("/v1/queries/{query_id}"), &owner.token).await.expect(StatusCode::OK).body;
+    assert_eq!((one["row_count"].as_i64(), one["datasource_id"].as_str()), (Some(1), Some(id.as_str())));
+    let outsider = app.signup("outsider@example.com", "Other").await;
+    app.get(&format!("/v1/queries/{query_id}"), &outsider.token).await.expect_error(StatusCode::NOT_FOUND, "not_found");
+    assert_eq!(app.get("/v1/queries", &outsider.token).await.body["items"], json!([]));
+}
