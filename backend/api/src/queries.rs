@@ -71,3 +71,42 @@ pub struct QueryPage {
     /// Pass as `before` for the next (older) page; absent on the last page.
     pub next_before: Option<Uuid>,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SaveQuestionRequest {
+    pub name: String,
+    pub datasource_id: Uuid,
+    pub question: Option<String>,
+    pub sql: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SavedQuestion {
+    pub id: Uuid,
+    pub name: String,
+    pub datasource_id: Uuid,
+    pub question: Option<String>,
+    pub sql: String,
+    pub created_by: Option<Uuid>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Thumbs up or down on an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Rating {
+    Up,
+    Down,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackRequest {
+    pub rating: Rating,
+    pub comment: Option<String>,
+}

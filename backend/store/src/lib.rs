@@ -10,6 +10,7 @@ mod error;
 mod history;
 mod members;
 mod organisations;
+mod saved;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -23,5 +24,6 @@ pub use error::StoreError;
 pub use history::{HistoryFilter, NewQuery, QueryRecord, QueryStatus};
 pub use members::{MemberRecord, MembershipRecord};
 pub use organisations::OrganisationRecord;
+pub use saved::SavedQuestionRecord;
 pub use store::{MIGRATOR, RoleCheck, Scoped, Store};
 pub use users::UserRecord;

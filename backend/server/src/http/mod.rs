@@ -13,6 +13,7 @@ mod history;
 mod members;
 mod organisation;
 mod queries;
+mod saved;
 
 use std::any::Any;
 
@@ -95,6 +96,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(queries::run_sql))
         .routes(routes!(history::list))
         .routes(routes!(history::get))
+        .routes(routes!(saved::list, saved::create))
+        .routes(routes!(saved::delete))
+        .routes(routes!(saved::feedback))
         .routes(routes!(admin_engines::get))
         .routes(routes!(admin_engines::reload))
 }

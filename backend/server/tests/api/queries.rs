@@ -134,3 +134,40 @@ async fn the_history_lists_filters_pages_and_stays_in_its_organisation() {
     app.get(&format!("/v1/queries/{query_id}"), &outsider.token).await.expect_error(StatusCode::NOT_FOUND, "not_found");
     assert_eq!(app.get("/v1/queries", &outsider.token).await.body["items"], json!([]));
 }
+
+#[tokio::test]
+async fn questions_are_saved_and_answers_rated() {
+    let (app, _dir, owner, id) = app_with_demo().await;
+    let body = json!({ "name": "Orders by status", "datasource_id": id, "sql": "SELECT status, count(*) FROM retail.orders GROUP BY 1" });
+    let saved = app.post("/v1/saved", Some(&owner.token), body.clone()).await.expect(StatusCode::CREATED).body;
+    app.post("/v1/saved", Some(&owner.token), body).await.expect_error(StatusCode::CONFLICT, "conflict");
+    let listed = app.get("/v1/saved", &owner.token).await.body;
+    assert_eq!(listed[0]["name"], "Orders by status");
+    let outsider = app.signup("outsider@example.com", "Other").await;
+    assert_eq!(app.get("/v1/saved", &outsider.token).await.body, json!([]));
+    let saved_id = saved["id"].as_str().unwrap();
+    app.call(Method::DELETE, &format!("/v1/saved/{saved_id}"), Some(&outsider.token), None)
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found");
+    app.call(Method::DELETE, &format!("/v1/saved/{saved_id}"), Some(&owner.token), None)
+        .await
+        .expect(StatusCode::NO_CONTENT);
+
+    let answer =
+        app.post("/v1/sql", Some(&owner.token), json!({ "datasource_id": id, "sql": "SELECT 1 AS one" })).await.body;
+    let query_id = answer["query_id"].as_str().unwrap();
+    for rating in ["down", "up"] {
+        app.post(&format!("/v1/queries/{query_id}/feedback"), Some(&owner.token), json!({ "rating": rating }))
+            .await
+            .expect(StatusCode::NO_CONTENT);
+    }
+    let ratings: Vec<i16> =
+        sqlx::query_scalar("SELECT rating FROM query_feedback").fetch_all(&app.db.owner).await.unwrap();
+    assert_eq!(ratings, [1], "the second rating replaced the first");
+    app.post(&format!("/v1/queries/{query_id}/feedback"), Some(&outsider.token), json!({ "rating": "up" }))
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found");
+    app.post(&format!("/v1/queries/{query_id}/feedback"), Some(&owner.token), json!({ "rating": "meh" }))
+        .await
+        .expect_error(StatusCode::BAD_REQUEST, "invalid_json");
+}

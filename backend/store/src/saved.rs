@@ -1,0 +1,79 @@
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{Scoped, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SavedQuestionRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub datasource_id: Uuid,
+    pub question: Option<String>,
+    pub sql: String,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+const SAVED_COLUMNS: &str = "id, name, datasource_id, question, sql, created_by, created_at";
+
+impl Scoped {
+    pub async fn save_question(
+        &mut self,
+        id: Uuid,
+        created_by: Uuid,
+        name: &str,
+        datasource_id: Uuid,
+        question: Option<&str>,
+        sql: &str,
+    ) -> Result<SavedQuestionRecord, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "INSERT INTO saved_questions (id, org_id, created_by, name, datasource_id, question, sql) \
+             VALUES ($1, current_org_id(), $2, $3, $4, $5, $6) RETURNING {SAVED_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(created_by)
+        .bind(name)
+        .bind(datasource_id)
+        .bind(question)
+        .bind(sql)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    pub async fn saved_questions(&mut self) -> Result<Vec<SavedQuestionRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {SAVED_COLUMNS} FROM saved_questions WHERE org_id = current_org_id() ORDER BY name"
+        ))
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    pub async fn delete_saved_question(&mut self, id: Uuid) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM saved_questions WHERE id = $1 AND org_id = current_org_id()")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records (or replaces) a user's rating of a query.
+    pub async fn rate_query(
+        &mut self,
+        query_id: Uuid,
+        user_id: Uuid,
+        rating: i16,
+        comment: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO query_feedback (query_id, user_id, org_id, rating, comment) VALUES ($1, $2, current_org_id(), $3, $4) \
+             ON CONFLICT (query_id, user_id) DO UPDATE SET rating = EXCLUDED.rating, comment = EXCLUDED.comment",
+        )
+        .bind(query_id)
+        .bind(user_id)
+        .bind(rating)
+        .bind(comment)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+}
