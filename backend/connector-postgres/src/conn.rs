@@ -67,12 +67,6 @@ impl PostgresConnector {
             .map_err(|e| ConnectorError::Config(e.to_string()))?;
         Ok(Self { pool })
     }
-
-    /// Connections open and idle, for metrics.
-    pub fn pool_status(&self) -> (usize, usize) {
-        let status = self.pool.status();
-        (status.size, status.available)
-    }
 }
 
 #[async_trait]

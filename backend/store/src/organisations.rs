@@ -29,14 +29,6 @@ impl Scoped {
             .fetch_optional(&mut *self.tx)
             .await?)
     }
-
-    /// Organisations found by exact name, oldest first (for the admin command line).
-    pub async fn organisations_named(&mut self, name: &str) -> Result<Vec<OrganisationRecord>, StoreError> {
-        Ok(sqlx::query_as("SELECT id, name, created_at FROM organisations WHERE name = $1 ORDER BY created_at")
-            .bind(name)
-            .fetch_all(&mut *self.tx)
-            .await?)
-    }
 }
 
 impl Scoped {

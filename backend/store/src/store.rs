@@ -5,7 +5,6 @@ use sqlx::{
     migrate::Migrator,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
-use uuid::Uuid;
 
 use crate::{Context, StoreError};
 
@@ -35,10 +34,6 @@ impl Store {
             .acquire_timeout(Duration::from_secs(5))
             .idle_timeout(Duration::from_secs(300))
             .connect_lazy_with(options);
-        Self { pool }
-    }
-
-    pub fn from_pool(pool: PgPool) -> Self {
         Self { pool }
     }
 
@@ -78,10 +73,6 @@ impl Store {
         Ok(RoleCheck { name, superuser, bypass_rls: bypass, owns_tables: owns })
     }
 
-    pub fn pool_size(&self) -> u32 {
-        self.pool.size()
-    }
-
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -106,10 +97,5 @@ impl Scoped {
     pub async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
         Ok(())
-    }
-
-    /// The organisation this transaction is scoped to, as Postgres sees it.
-    pub async fn current_org(&mut self) -> Result<Option<Uuid>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT current_org_id()").fetch_one(&mut *self.tx).await?)
     }
 }
