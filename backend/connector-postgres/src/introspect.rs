@@ -1,7 +1,4 @@
-use kurobe_connector::{
-    Connector, ConnectorError, ForeignKey, IntrospectOptions, Schema,
-    catalog::{self, CatalogRows, ColumnRow, KeyRow, TableRow, text, texts},
-};
+use kurobe_connector::{ConnectorError, IntrospectOptions, Schema, catalog};
 
 use crate::PostgresConnector;
 
@@ -35,7 +32,7 @@ fn keys_sql() -> String {
         )
     };
     format!(
-        "SELECT n.nspname::text, c.relname::text, con.contype::text, {}, rn.nspname::text, rc.relname::text, {} \
+        "SELECT n.nspname::text, c.relname::text, con.contype = 'p', {}, rn.nspname::text, rc.relname::text, {} \
          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_class rc ON rc.oid = con.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
          WHERE con.contype IN ('p', 'f') AND {RELATIONS}",
@@ -48,33 +45,5 @@ pub(crate) async fn introspect(
     connector: &PostgresConnector,
     options: &IntrospectOptions,
 ) -> Result<Schema, ConnectorError> {
-    let request = catalog::catalog_request(options);
-    let tables = connector.execute(&tables_sql(), &request).await?;
-    let columns = connector.execute(&columns_sql(), &request).await?;
-    let keys = connector.execute(&keys_sql(), &request).await?;
-    let rows = CatalogRows {
-        tables: tables.rows.iter().map(|r| TableRow::from_values(r)).filter(|t| options.wants(&t.schema)).collect(),
-        columns: columns.rows.iter().map(|r| ColumnRow::from_values(r)).collect(),
-        keys: keys
-            .rows
-            .iter()
-            .map(|r| {
-                let (schema, table, columns) = (text(r.first()), text(r.get(1)), texts(r.get(3)));
-                if text(r.get(2)) == "p" {
-                    KeyRow::Primary { schema, table, columns }
-                } else {
-                    let key = ForeignKey {
-                        columns,
-                        referenced_schema: text(r.get(4)),
-                        referenced_table: text(r.get(5)),
-                        referenced_columns: texts(r.get(6)),
-                    };
-                    KeyRow::Foreign { schema, table, key }
-                }
-            })
-            .collect(),
-    };
-    let mut schema = catalog::assemble(rows);
-    catalog::sample_values(connector as &dyn Connector, &mut schema, options).await;
-    Ok(schema)
+    catalog::introspect_with(connector, &tables_sql(), &columns_sql(), &keys_sql(), options).await
 }

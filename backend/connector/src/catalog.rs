@@ -93,6 +93,49 @@ impl ColumnRow {
     }
 }
 
+impl KeyRow {
+    /// Reads `(schema, table, is_primary, columns, referenced_schema, referenced_table,
+    /// referenced_columns)`; the referenced parts are NULL for a primary key.
+    pub fn from_values(row: &[Value]) -> Self {
+        let (schema, table, columns) = (text(row.first()), text(row.get(1)), texts(row.get(3)));
+        if matches!(row.get(2), Some(Value::Bool(true))) {
+            KeyRow::Primary { schema, table, columns }
+        } else {
+            let key = ForeignKey {
+                columns,
+                referenced_schema: text(row.get(4)),
+                referenced_table: text(row.get(5)),
+                referenced_columns: texts(row.get(6)),
+            };
+            KeyRow::Foreign { schema, table, key }
+        }
+    }
+}
+
+/// Introspects through three catalog queries whose rows have the layouts
+/// [`TableRow::from_values`], [`ColumnRow::from_values`] and [`KeyRow::from_values`] read,
+/// then samples text values.
+pub async fn introspect_with(
+    connector: &dyn Connector,
+    tables_sql: &str,
+    columns_sql: &str,
+    keys_sql: &str,
+    options: &IntrospectOptions,
+) -> Result<Schema, crate::ConnectorError> {
+    let request = catalog_request(options);
+    let tables = connector.execute(tables_sql, &request).await?;
+    let columns = connector.execute(columns_sql, &request).await?;
+    let keys = connector.execute(keys_sql, &request).await?;
+    let rows = CatalogRows {
+        tables: tables.rows.iter().map(|r| TableRow::from_values(r)).filter(|t| options.wants(&t.schema)).collect(),
+        columns: columns.rows.iter().map(|r| ColumnRow::from_values(r)).collect(),
+        keys: keys.rows.iter().map(|r| KeyRow::from_values(r)).collect(),
+    };
+    let mut schema = assemble(rows);
+    sample_values(connector, &mut schema, options).await;
+    Ok(schema)
+}
+
 /// The request catalog queries run with: no row cap, the introspection's time budget.
 pub fn catalog_request(options: &IntrospectOptions) -> ExecRequest {
     ExecRequest {
