@@ -264,3 +264,24 @@ async fn a_model_picks_tables_from_a_compact_catalog_and_cannot_invent_any() {
         assert_eq!(picked.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), rule_based);
     }
 }
+
+#[tokio::test]
+async fn an_engine_spec_reads_its_key_from_the_named_variable() {
+    let (replay, url) = Replay::start(vec![reply(200, "openai_chat_completion.json")]).await;
+    let file = format!(
+        "text_to_sql:\n  default: local\n  engines:\n    local:\n      provider: openai_compatible\n      config: {{ model: m, base_url: \"{url}/v1\", api_key_env: HOME }}\n    missing:\n      provider: openai\n      config: {{ model: m, api_key_env: KUROBE_TEST_NO_SUCH_KEY }}\n\
+         visualization:\n  default: r\n  engines:\n    r: {{ provider: rule_based }}\nsemantic:\n  default: r\n  engines:\n    r: {{ provider: rule_based }}\n"
+    );
+    let registry = kurobe_engines::Registry::parse(&file).unwrap();
+    let section = registry.section(kurobe_engines::Kind::TextToSql);
+    assert!(matches!(LlmTextToSql::from_spec(&section.engines["missing"]), Err(EngineError::Unavailable(_))));
+
+    let engine = LlmTextToSql::from_spec(&section.engines["local"]).unwrap();
+    let schema = warehouse();
+    let tables = relevant_tables(&schema, "orders per region", 8);
+    let context =
+        PromptContext { dialect: Dialect::DuckDb, tables: &tables, semantic: None, examples: &[], trace_id: None };
+    engine.generate("orders per region", &context, None).await.unwrap();
+    let key = std::env::var("HOME").unwrap();
+    assert_eq!(replay.requests()[0].1["authorization"].to_str().unwrap(), format!("Bearer {key}"));
+}
