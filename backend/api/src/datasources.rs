@@ -86,17 +86,20 @@ impl std::fmt::Debug for Credentials {
 /// Bounds for every query on the data source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct QueryLimits {
     /// 1 to 300 seconds; 30 by default.
     pub timeout_seconds: u32,
     /// 1 to 1,000,000 rows; 10,000 by default. Larger results are cut and say `truncated`.
     pub max_rows: u32,
+    /// How long a result is served from the cache: 0 (never cached) to 86,400 seconds;
+    /// 300 by default. Refreshing the data source's schema empties its cache at once.
+    pub cache_ttl_seconds: u32,
 }
 
 impl Default for QueryLimits {
     fn default() -> Self {
-        Self { timeout_seconds: 30, max_rows: 10_000 }
+        Self { timeout_seconds: 30, max_rows: 10_000, cache_ttl_seconds: 300 }
     }
 }
 

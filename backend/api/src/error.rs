@@ -15,6 +15,9 @@ pub struct ErrorDetail {
     pub message: String,
     /// The `X-Request-Id` of the failed request, to quote in a support ticket.
     pub request_id: Option<String>,
+    /// For `cannot_answer`: questions close to this one that the engine can answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<String>,
 }
 
 /// Groups of error codes; each SDK maps a family to one exception class.
@@ -72,6 +75,9 @@ error_codes! {
     EnginesInvalid = "engines_invalid", 422, InvalidRequest, "The engines file is invalid; the running registry stays.";
     SqlRefused = "sql_refused", 422, InvalidRequest, "The SQL guard refused the statement; the message says why.";
     QueryFailed = "query_failed", 422, InvalidRequest, "The data source rejected or failed the query; the message is its own.";
+    CannotAnswer = "cannot_answer", 422, InvalidRequest, "The engine could not answer the question with confidence; `suggestions` lists close questions it can answer.";
+    UnknownEngine = "unknown_engine", 422, InvalidRequest, "No engine of that name is in the registry.";
+    EngineFailed = "engine_failed", 502, Unavailable, "Every text-to-SQL engine of the chain failed; the message says why.";
     QueryTimeout = "query_timeout", 504, Unavailable, "The query ran past its time limit and was cancelled on the data source.";
     PayloadTooLarge = "payload_too_large", 413, InvalidRequest, "The body exceeds the size limit.";
     MethodNotAllowed = "method_not_allowed", 405, InvalidRequest, "The route does not accept this HTTP method.";

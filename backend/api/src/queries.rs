@@ -14,25 +14,81 @@ pub struct SqlRequest {
     pub sql: String,
 }
 
-/// Milliseconds spent in each stage.
+/// Asks a question of a data source in plain language. With `Accept: text/event-stream`
+/// the answer streams as stage events instead (see [`StreamEvent`]).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AskRequest {
+    pub datasource_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(example = "revenue by region in 2024"))]
+    pub question: String,
+    /// A text-to-SQL engine of the registry by name; the organisation's choice otherwise.
+    pub engine: Option<String>,
+}
+
+/// Milliseconds spent in each stage; stages a request did not go through are 0.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Timings {
+    /// Schema linking and finding verified examples.
+    pub context_ms: f64,
+    /// The text-to-SQL engine, self-correction included.
+    pub generate_ms: f64,
     pub guard_ms: f64,
+    /// Cache lookups (in-process and Redis), hit or miss.
+    pub cache_ms: f64,
+    /// The warehouse's own time; 0 on a cache hit.
     pub execute_ms: f64,
     pub chart_ms: f64,
     pub total_ms: f64,
 }
 
-/// The answer to a query.
+/// Whether the rows came from the result cache.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CacheInfo {
+    pub hit: bool,
+    /// Seconds since the rows were read from the warehouse.
+    pub age_seconds: f64,
+}
+
+/// How the SQL of a question was produced.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Generation {
+    /// The registry engine that answered.
+    pub engine: String,
+    pub model: Option<String>,
+    /// What the engine understood, e.g. "counting orders, grouped by region, in 2024".
+    pub interpretation: Option<String>,
+    /// 0 to 1, for engines that can tell.
+    pub confidence: Option<f64>,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Estimated from the engine's configured prices.
+    pub cost_usd: Option<f64>,
+    /// Whether a second round fixed SQL the guard or the warehouse rejected.
+    pub corrected: bool,
+    /// Engines of the fallback chain that failed before this one answered.
+    pub failed_engines: Vec<String>,
+}
+
+/// The answer to a question or to SQL.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueryResponse {
     /// The history entry of this query.
     pub query_id: Uuid,
     pub datasource_id: Uuid,
+    /// The question asked; absent for SQL.
+    pub question: Option<String>,
     /// The SQL that ran: rendered by the guard from the checked query, with the row cap.
     pub sql: String,
+    /// What the SQL computes, in a sentence.
+    pub explanation: Option<String>,
+    /// Present for questions.
+    pub generation: Option<Generation>,
     pub columns: Vec<kurobe_connector::Column>,
     /// Values in column order. Decimals and 128-bit integers are strings, so nothing is
     /// rounded on the way.
@@ -42,7 +98,58 @@ pub struct QueryResponse {
     /// More rows existed than the data source's row cap let through.
     pub truncated: bool,
     pub chart: ChartSpec,
+    pub cache: CacheInfo,
     pub timings: Timings,
+}
+
+/// One event of a streamed answer, sent as a server-sent event whose `event:` is the
+/// variant's name and whose `data:` is this JSON. A stream ends with `done` or `error`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum StreamEvent {
+    /// The tables schema linking chose for the question.
+    Context {
+        tables: Vec<String>,
+    },
+    /// The SQL the guard accepted.
+    Sql {
+        sql: String,
+        explanation: Option<String>,
+        engine: Option<String>,
+    },
+    /// The query is running (or being read from the cache).
+    Executing,
+    Result {
+        columns: Vec<kurobe_connector::Column>,
+        row_count: usize,
+        truncated: bool,
+        cache: CacheInfo,
+    },
+    Chart {
+        chart: ChartSpec,
+    },
+    /// The whole answer, as the JSON response would carry it.
+    Done {
+        answer: Box<QueryResponse>,
+    },
+    Error {
+        error: crate::ErrorDetail,
+    },
+}
+
+impl StreamEvent {
+    pub fn name(&self) -> &'static str {
+        match self {
+            StreamEvent::Context { .. } => "context",
+            StreamEvent::Sql { .. } => "sql",
+            StreamEvent::Executing => "executing",
+            StreamEvent::Result { .. } => "result",
+            StreamEvent::Chart { .. } => "chart",
+            StreamEvent::Done { .. } => "done",
+            StreamEvent::Error { .. } => "error",
+        }
+    }
 }
 
 /// One entry of the query history.

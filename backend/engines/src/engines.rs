@@ -1,4 +1,5 @@
 use std::{
+    collections::BTreeMap,
     path::{Path, PathBuf},
     sync::{
         Arc, Mutex, PoisonError,
@@ -10,16 +11,66 @@ use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::{ConfigError, Registry};
+use crate::{
+    ConfigError, EngineSpec, Provider, Registry,
+    langfuse::Langfuse,
+    text_to_sql::{EngineError, LlmTextToSql, TextToSql},
+};
 
-/// A registry as loaded: the file's content, its version and when it took effect.
+/// A registry as loaded: the file's content, its version, when it took effect, and its
+/// text-to-SQL engines built and ready (clients, keys read from the environment).
 #[derive(Debug)]
 pub struct Loaded {
     pub registry: Registry,
     /// 1 for the registry the server started with, one more for each successful reload.
     pub version: u64,
     pub loaded_at: DateTime<Utc>,
+    text_to_sql: BTreeMap<String, Result<Arc<dyn TextToSql>, EngineError>>,
     digest: [u8; 32],
+}
+
+/// The engine a spec describes, or why it cannot run on this server.
+fn build_text_to_sql(spec: &EngineSpec, langfuse: Option<&Langfuse>) -> Result<Arc<dyn TextToSql>, EngineError> {
+    match spec.provider {
+        Provider::RuleBased => Ok(Arc::new(crate::offline::OfflineTextToSql::new(&spec.name))),
+        Provider::OpenAi | Provider::OpenAiCompatible | Provider::Anthropic => {
+            let engine = LlmTextToSql::from_spec(spec)?;
+            Ok(Arc::new(match langfuse {
+                Some(langfuse) => engine.with_langfuse(langfuse.clone()),
+                None => engine,
+            }))
+        }
+    }
+}
+
+/// An engine ready to run, or the name of one that cannot and why.
+pub type ChainLink = Result<Arc<dyn TextToSql>, (String, EngineError)>;
+
+impl Loaded {
+    fn new(registry: Registry, version: u64, digest: [u8; 32], langfuse: Option<&Langfuse>) -> Self {
+        let text_to_sql = registry
+            .text_to_sql
+            .engines
+            .values()
+            .map(|spec| (spec.name.clone(), build_text_to_sql(spec, langfuse)))
+            .collect();
+        Self { registry, version, loaded_at: Utc::now(), text_to_sql, digest }
+    }
+
+    /// The text-to-SQL engines to try in order: the requested one (or the default), then
+    /// the fallback chain. Engines that cannot run here come back as their reason, so
+    /// the caller can say why they were skipped.
+    pub fn text_to_sql_chain(&self, requested: Option<&str>) -> Result<Vec<ChainLink>, ConfigError> {
+        let chain = self.registry.text_to_sql.chain(requested)?;
+        Ok(chain
+            .into_iter()
+            .map(|spec| match self.text_to_sql.get(&spec.name) {
+                Some(Ok(engine)) => Ok(engine.clone()),
+                Some(Err(error)) => Err((spec.name.clone(), error.clone())),
+                None => Err((spec.name.clone(), EngineError::Unavailable("not built".into()))),
+            })
+            .collect())
+    }
 }
 
 /// Why the last reload was refused.
@@ -55,6 +106,7 @@ pub struct Engines {
     failures: AtomicU64,
     /// Serialises reloads (watcher, signal and API may race); readers never wait on it.
     reloading: Mutex<()>,
+    langfuse: Option<Langfuse>,
 }
 
 fn digest(text: &str) -> [u8; 32] {
@@ -69,6 +121,11 @@ impl Engines {
     /// Loads the file, or the offline registry when there is no file. At start there is no
     /// registry to fall back on, so an invalid file is an error.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_traced(path, None)
+    }
+
+    /// As [`Engines::load`], with every model call of every registry traced to Langfuse.
+    pub fn load_traced(path: Option<&Path>, langfuse: Option<Langfuse>) -> Result<Self, ConfigError> {
         let (registry, digest) = match path {
             Some(path) => {
                 let text = read(path)?;
@@ -78,10 +135,11 @@ impl Engines {
         };
         Ok(Self {
             path: path.map(Path::to_path_buf),
-            current: ArcSwap::from_pointee(Loaded { registry, version: 1, loaded_at: Utc::now(), digest }),
+            current: ArcSwap::from_pointee(Loaded::new(registry, 1, digest, langfuse.as_ref())),
             last_failure: Mutex::new(None),
             failures: AtomicU64::new(0),
             reloading: Mutex::new(()),
+            langfuse,
         })
     }
 
@@ -112,7 +170,7 @@ impl Engines {
             Ok((_, digest)) if digest == running.digest => ReloadOutcome::Unchanged { version: running.version },
             Ok((registry, digest)) => {
                 let version = running.version + 1;
-                self.current.store(Arc::new(Loaded { registry, version, loaded_at: Utc::now(), digest }));
+                self.current.store(Arc::new(Loaded::new(registry, version, digest, self.langfuse.as_ref())));
                 *self.last_failure.lock().unwrap_or_else(PoisonError::into_inner) = None;
                 tracing::info!(version, path = %path.display(), "engine registry reloaded");
                 ReloadOutcome::Applied { version }

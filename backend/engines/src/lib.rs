@@ -9,11 +9,14 @@ mod engines;
 pub mod langfuse;
 pub mod linking;
 pub mod llm;
+mod offline;
 pub mod prompt;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod text_to_sql;
 pub mod visualization;
 mod watch;
 
 pub use config::{ConfigError, EngineSpec, Kind, Provider, ProviderConfig, Registry, Section};
-pub use engines::{Engines, ReloadFailure, ReloadOutcome};
+pub use engines::{Engines, Loaded, ReloadFailure, ReloadOutcome};
 pub use watch::watch_file;

@@ -20,6 +20,10 @@ pub struct Generated {
     pub usage: Usage,
     /// Estimated from the engine's configured prices, when it has them.
     pub cost_usd: Option<f64>,
+    /// What the engine understood the question to ask, for engines that can say.
+    pub interpretation: Option<String>,
+    /// 0 to 1, for engines that can tell.
+    pub confidence: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +34,9 @@ pub enum EngineError {
     Model(#[from] LlmError),
     #[error("the engine cannot run here: {0}")]
     Unavailable(String),
+    /// The engine understood too little to answer without guessing.
+    #[error("{reason}")]
+    CannotAnswer { reason: String, suggestions: Vec<String> },
 }
 
 #[async_trait::async_trait]
@@ -136,6 +143,8 @@ impl TextToSql for LlmTextToSql {
             model: Some(response.model),
             usage: response.usage,
             cost_usd: self.prices.map(|(input, output)| response.usage.cost(input, output)),
+            interpretation: None,
+            confidence: None,
         })
     }
 }

@@ -230,20 +230,12 @@ async fn langfuse_down_neither_fails_nor_slows_a_question() {
     assert_eq!(sender.await.unwrap(), 2, "both events are counted as lost");
 }
 
-fn chat(content: &str) -> Reply {
-    let body = serde_json::json!({
-        "model": "m", "choices": [{ "index": 0, "message": { "role": "assistant", "content": content } }],
-        "usage": { "prompt_tokens": 1, "completion_tokens": 1 }
-    });
-    Reply { status: 200, headers: vec![], body: body.to_string(), delay: Duration::ZERO }
-}
-
 #[tokio::test]
 async fn a_model_picks_tables_from_a_compact_catalog_and_cannot_invent_any() {
     let schema = warehouse();
     let (replay, url) = Replay::start(vec![
-        chat(r#"["retail.orders", "retail.ghost"]"#),
-        chat("I would look at the orders."),
+        Reply::openai_answer(r#"["retail.orders", "retail.ghost"]"#),
+        Reply::openai_answer("I would look at the orders."),
         reply(500, "openai_server_error.json"),
     ])
     .await;

@@ -15,15 +15,6 @@ use kurobe_engines::{
     visualization::{ChartError, choose_with_model},
 };
 
-fn answer(content: &str) -> Reply {
-    let body = serde_json::json!({
-        "id": "chatcmpl-viz", "object": "chat.completion", "model": "gpt-4o-mini-2024-07-18",
-        "choices": [{ "index": 0, "message": { "role": "assistant", "content": content }, "finish_reason": "stop" }],
-        "usage": { "prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150 }
-    });
-    Reply { status: 200, headers: vec![], body: body.to_string(), delay: Duration::ZERO }
-}
-
 fn columns() -> Vec<Column> {
     vec![
         Column { name: "region".into(), data_type: DataType::Text, native_type: "VARCHAR".into() },
@@ -34,11 +25,15 @@ fn columns() -> Vec<Column> {
 #[tokio::test]
 async fn only_valid_declarative_charts_are_accepted() {
     let (replay, url) = Replay::start(vec![
-        answer(r#"Here you go: {"kind": "bar", "x": "region", "y": ["orders"], "series": null, "format": "integer"}"#),
-        answer(r#"{"kind": "sankey", "x": "region", "y": ["orders"]}"#),
-        answer(r#"{"kind": "bar", "x": "country", "y": ["orders"]}"#),
-        answer(r#"{"kind": "bar", "x": "region", "y": ["orders"], "render": "function() { fetch('//evil') }"}"#),
-        answer("A bar chart would be best."),
+        Reply::openai_answer(
+            r#"Here you go: {"kind": "bar", "x": "region", "y": ["orders"], "series": null, "format": "integer"}"#,
+        ),
+        Reply::openai_answer(r#"{"kind": "sankey", "x": "region", "y": ["orders"]}"#),
+        Reply::openai_answer(r#"{"kind": "bar", "x": "country", "y": ["orders"]}"#),
+        Reply::openai_answer(
+            r#"{"kind": "bar", "x": "region", "y": ["orders"], "render": "function() { fetch('//evil') }"}"#,
+        ),
+        Reply::openai_answer("A bar chart would be best."),
     ])
     .await;
     let model = OpenAiClient::new(&format!("{url}/v1"), None, "m", Duration::from_secs(5), policy(0));

@@ -32,6 +32,17 @@ pub fn current_request_id() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
 }
 
+/// Runs `task` on its own tokio task with the current request's id, so work that outlives
+/// the handler (a streamed answer) still logs and reports under it.
+pub fn spawn_in_request<F>(task: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let id = current_request_id().unwrap_or_default();
+    tokio::spawn(REQUEST_ID.scope(id, task))
+}
+
 /// Who is acting, as far as it is known.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Actor {
@@ -131,6 +142,55 @@ impl Audit {
         self.slot.with(|s| s.recorded = true);
         Ok(())
     }
+
+    /// Appends the row of a failed action inside the handler's transaction, for failures
+    /// that leave a record of their own (a query's history row) to commit with it.
+    pub async fn failure(
+        &self,
+        tx: &mut Scoped,
+        actor: Actor,
+        code: ErrorCode,
+        details: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let state = self.slot.with(|s| {
+            s.actor = actor;
+            s.clone()
+        });
+        let action = state.action.unwrap_or("unnamed").to_owned();
+        let row = entry(&self.meta, actor, action, state.target, outcome_of(code), Some(code.as_str().into()), details);
+        tx.append_audit(&row).await?;
+        self.slot.with(|s| s.recorded = true);
+        Ok(())
+    }
+
+    /// Records a failure the response status will not show (a stream that already
+    /// answered 200), unless the handler recorded it already.
+    pub async fn record_unrecorded(&self, state: &AppState, code: ErrorCode) {
+        let snapshot = self.slot.with(|s| s.clone());
+        if snapshot.recorded {
+            return;
+        }
+        let action = snapshot.action.unwrap_or("unnamed").to_owned();
+        let details = serde_json::json!({ "status": code.status(), "streamed": true });
+        let row = entry(
+            &self.meta,
+            snapshot.actor,
+            action,
+            snapshot.target,
+            outcome_of(code),
+            Some(code.as_str().into()),
+            details,
+        );
+        match record_failure(state, &row).await {
+            Ok(()) => self.slot.with(|s| s.recorded = true),
+            Err(err) => tracing::error!(error = %err, "could not write the audit row of a failed stream"),
+        }
+    }
+}
+
+/// Refusals for lack of credentials or permission are denials; anything else an error.
+fn outcome_of(code: ErrorCode) -> AuditOutcome {
+    if matches!(code.status(), 401 | 403) { AuditOutcome::Denied } else { AuditOutcome::Error }
 }
 
 fn entry(

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod ask;
 pub mod audit;
 pub mod auth;
 pub mod crypto;

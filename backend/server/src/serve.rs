@@ -8,7 +8,7 @@ use secrecy::ExposeSecret;
 use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
 
-use crate::{auth::jwt::JwtKeys, http::app, settings::Settings, state::AppState};
+use crate::{ask::cache::ResultCache, auth::jwt::JwtKeys, http::app, settings::Settings, state::AppState};
 
 /// Validates the settings and builds the state. Refuses to continue with weak secrets or a
 /// database role that row-level security would not bind.
@@ -39,7 +39,11 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         // Postgres may be down at start; the pool recovers when it returns and /readyz says so.
         Err(err) => tracing::warn!(error = %err, "could not check the database role at start"),
     }
-    let engines = kurobe_engines::Engines::load(settings.engines.file.as_deref())
+    let langfuse = kurobe_engines::langfuse::LangfuseConfig::from_env().map(|config| {
+        tracing::info!(host = %config.host, "tracing model calls to Langfuse");
+        kurobe_engines::langfuse::Langfuse::start(config).0
+    });
+    let engines = kurobe_engines::Engines::load_traced(settings.engines.file.as_deref(), langfuse)
         .context("the engines file (engines.file) is invalid; fix it and start again")?;
     let redis = settings
         .redis
@@ -52,6 +56,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         store,
         jwt: Arc::new(JwtKeys::new(&settings.security)),
         master_keys: Arc::new(master_keys),
+        cache: Arc::new(ResultCache::new(settings.cache.memory_bytes, redis.clone())),
         redis,
         datasources: Arc::default(),
         engines: Arc::new(engines),

@@ -35,6 +35,8 @@ pub struct Settings {
     pub connectors: ConnectorSettings,
     #[serde(default)]
     pub engines: EngineSettings,
+    #[serde(default)]
+    pub cache: CacheSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -50,6 +52,19 @@ pub struct EngineSettings {
 impl Default for EngineSettings {
     fn default() -> Self {
         Self { file: None, watch_interval_ms: 500 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct CacheSettings {
+    /// How much memory the in-process tier of the result cache may hold, in bytes.
+    pub memory_bytes: u64,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self { memory_bytes: 256 * 1024 * 1024 }
     }
 }
 

@@ -3,7 +3,9 @@ use std::sync::Arc;
 use kurobe_engines::Engines;
 use kurobe_store::Store;
 
-use crate::{auth::jwt::JwtKeys, crypto::MasterKeys, datasources::DataSources, settings::Settings};
+use crate::{
+    ask::cache::ResultCache, auth::jwt::JwtKeys, crypto::MasterKeys, datasources::DataSources, settings::Settings,
+};
 
 /// Everything a request handler may use, cheap to clone.
 #[derive(Debug, Clone)]
@@ -15,4 +17,5 @@ pub struct AppState {
     pub redis: Option<redis::Client>,
     pub datasources: Arc<DataSources>,
     pub engines: Arc<Engines>,
+    pub cache: Arc<ResultCache>,
 }

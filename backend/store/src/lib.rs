@@ -24,6 +24,6 @@ pub use error::StoreError;
 pub use history::{HistoryFilter, NewQuery, QueryRecord, QueryStatus};
 pub use members::{MemberRecord, MembershipRecord};
 pub use organisations::OrganisationRecord;
-pub use saved::SavedQuestionRecord;
+pub use saved::{SavedQuestionRecord, VerifiedExample};
 pub use store::{MIGRATOR, RoleCheck, Scoped, Store};
 pub use users::UserRecord;

@@ -77,3 +77,34 @@ impl Scoped {
         Ok(())
     }
 }
+
+/// A question and the SQL that answered it, upvoted more than downvoted.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct VerifiedExample {
+    pub question: String,
+    pub sql: String,
+}
+
+impl Scoped {
+    /// The data source's verified examples, most recently asked first. A question asked
+    /// several times counts once, with the SQL of its latest upvoted answer.
+    pub async fn verified_examples(
+        &mut self,
+        datasource_id: Uuid,
+        limit: i64,
+    ) -> Result<Vec<VerifiedExample>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT question, sql FROM ( \
+               SELECT DISTINCT ON (lower(h.question)) h.question, h.sql, h.created_at \
+               FROM query_history h \
+               JOIN (SELECT query_id FROM query_feedback GROUP BY query_id HAVING sum(rating) > 0) f ON f.query_id = h.id \
+               WHERE h.datasource_id = $1 AND h.question IS NOT NULL AND h.status = 'succeeded' \
+               ORDER BY lower(h.question), h.created_at DESC \
+             ) latest ORDER BY created_at DESC LIMIT $2",
+        )
+        .bind(datasource_id)
+        .bind(limit)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+}

@@ -108,6 +108,9 @@ pub fn check_limits(limits: &QueryLimits) -> Result<(), DataSourceError> {
     if !(1..=1_000_000).contains(&limits.max_rows) {
         return Err(DataSourceError::Invalid("limits.max_rows must be between 1 and 1000000".into()));
     }
+    if limits.cache_ttl_seconds > 86_400 {
+        return Err(DataSourceError::Invalid("limits.cache_ttl_seconds must be between 0 and 86400".into()));
+    }
     Ok(())
 }
 

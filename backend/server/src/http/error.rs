@@ -27,6 +27,9 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{message}")]
     Conflict { code: ErrorCode, message: String },
+    /// The engine declined the question; the suggestions are questions it can answer.
+    #[error("{message}")]
+    CannotAnswer { message: String, suggestions: Vec<String> },
     #[error("a service Kurobe depends on is unavailable")]
     Unavailable(#[source] anyhow::Error),
     /// The customer's warehouse failed; its message is theirs to read.
@@ -65,6 +68,7 @@ impl ApiError {
                 AuthError::Store(StoreError::Unavailable(_)) => ErrorCode::ServiceUnavailable,
                 AuthError::Store(_) => ErrorCode::Internal,
             },
+            ApiError::CannotAnswer { .. } => ErrorCode::CannotAnswer,
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::Unavailable(_) => ErrorCode::ServiceUnavailable,
             ApiError::DataSource(_) => ErrorCode::DataSourceUnavailable,
@@ -78,6 +82,15 @@ impl ApiError {
 
     /// The sentence sent to the client: the error's own for client errors, a generic one
     /// for server errors (whose causes may name hosts, queries or credentials).
+    /// The body a client reads: code, public message, request id and any suggestions.
+    pub fn detail(&self) -> ErrorDetail {
+        let suggestions = match self {
+            ApiError::CannotAnswer { suggestions, .. } => suggestions.clone(),
+            _ => Vec::new(),
+        };
+        ErrorDetail { code: self.code(), message: self.public_message(), request_id: current_request_id(), suggestions }
+    }
+
     fn public_message(&self) -> String {
         match self.code() {
             ErrorCode::Internal | ErrorCode::ServiceUnavailable => self.code().description().to_owned(),
@@ -146,7 +159,8 @@ impl From<QueryRejection> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let code = self.code();
-        let request_id = current_request_id();
+        let detail = self.detail();
+        let request_id = detail.request_id.clone();
         match &self {
             ApiError::Internal(cause) | ApiError::Unavailable(cause) => {
                 tracing::error!(error = ?cause, code = code.as_str(), request_id, "request failed");
@@ -156,8 +170,7 @@ impl IntoResponse for ApiError {
             }
             _ => tracing::debug!(code = code.as_str(), message = %self, "request refused"),
         }
-        let body = ErrorBody { error: ErrorDetail { code, message: self.public_message(), request_id } };
-        let mut response = (self.status(), Json(body)).into_response();
+        let mut response = (self.status(), Json(ErrorBody { error: detail })).into_response();
         if code == ErrorCode::ServiceUnavailable {
             response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("5"));
         }

@@ -52,7 +52,7 @@ use crate::{audit::request_context, state::AppState};
     tags(
         (name = "auth", description = "Sign-up, sign-in and the current caller"),
         (name = "organisation", description = "The caller's organisation and the engines it chose"),
-        (name = "queries", description = "Running SQL through the guard"),
+        (name = "queries", description = "Questions and SQL through the guard, the cache and the history"),
         (name = "members", description = "Members of the organisation and their roles"),
         (name = "api-keys", description = "Keys for scripts and SDKs"),
         (name = "audit", description = "The organisation's audit log"),
@@ -93,7 +93,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(datasources::schema))
         .routes(routes!(datasources::refresh))
         .routes(routes!(organisation::get, organisation::update))
+        .routes(routes!(queries::ask_question))
         .routes(routes!(queries::run_sql))
+        .routes(routes!(queries::rerun))
         .routes(routes!(history::list))
         .routes(routes!(history::get))
         .routes(routes!(saved::list, saved::create))

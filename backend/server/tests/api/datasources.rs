@@ -64,7 +64,7 @@ async fn a_duckdb_source_is_created_tested_introspected_and_refreshed() {
         (created["has_credentials"].as_bool(), created["health"]["status"].as_str()),
         (Some(false), Some("unknown"))
     );
-    assert_eq!(created["limits"], json!({ "timeout_seconds": 30, "max_rows": 10000 }));
+    assert_eq!(created["limits"], json!({ "timeout_seconds": 30, "max_rows": 10000, "cache_ttl_seconds": 300 }));
     let id = created["id"].as_str().unwrap();
 
     let test = app

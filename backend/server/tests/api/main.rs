@@ -6,6 +6,7 @@
 
 mod support;
 
+mod ask;
 mod auth;
 mod bad_input;
 mod datasources;

@@ -6,10 +6,16 @@ use crate::support::{Session, TestApp, settings};
 /// An app with the demo dataset (scale 0.001) as a DuckDB data source of a new
 /// organisation.
 async fn app_with_demo() -> (TestApp, tempfile::TempDir, Session, String) {
+    app_with_demo_settings(settings()).await
+}
+
+/// As [`app_with_demo`], with these settings.
+pub async fn app_with_demo_settings(
+    mut settings: kurobe_server::Settings,
+) -> (TestApp, tempfile::TempDir, Session, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("demo.duckdb");
     kurobe_server::demo::load_duckdb(&path, kurobe_demo::ScaleFactor::new(0.001).unwrap()).await.unwrap();
-    let mut settings = settings();
     settings.connectors.duckdb_dirs = vec![dir.path().to_path_buf()];
     let app = TestApp::with_settings(settings).await;
     let owner = app.signup("owner@example.com", "Acme").await;

@@ -17,7 +17,7 @@ use uuid::Uuid;
 pub const PASSWORD: &str = "a long test passphrase";
 
 pub struct TestApp {
-    pub db: TestDatabase,
+    pub db: std::sync::Arc<TestDatabase>,
     pub state: AppState,
     router: Router,
 }
@@ -104,9 +104,17 @@ impl TestApp {
         Self::with_settings(settings()).await
     }
 
-    pub async fn with_settings(mut settings: Settings) -> Self {
+    pub async fn with_settings(settings: Settings) -> Self {
         capture_logs();
-        let db = TestDatabase::create().await;
+        Self::on(std::sync::Arc::new(TestDatabase::create().await), settings).await
+    }
+
+    /// Another server process on the same database and Redis: same data, its own memory.
+    pub async fn attach(other: &TestApp, settings: Settings) -> Self {
+        Self::on(other.db.clone(), settings).await
+    }
+
+    async fn on(db: std::sync::Arc<TestDatabase>, mut settings: Settings) -> Self {
         let url = format!(
             "postgres://kurobe_app:{}@{}:{}/{}",
             std::env::var("KUROBE_TEST_APP_PASSWORD").unwrap(),

@@ -1,0 +1,276 @@
+//! The result cache: an in-process tier (moka) in front of Redis. The key covers everything
+//! that decides the rows — organisation, data source and its configuration, schema
+//! generation, the caller's policy context and the final SQL — so two callers share an
+//! entry only when they would have read the same rows. A refresh moves the schema
+//! generation on, which retires every entry of the source at once.
+//!
+//! Identical concurrent misses run once: moka lets the first caller compute and the others
+//! wait for its result. Redis is an optimisation only: when it is down or slow, lookups
+//! miss and writes are skipped, and answers keep coming from the warehouse.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use arc_swap::ArcSwapOption;
+use chrono::{DateTime, Utc};
+use kurobe_connector::{Column, ConnectorError};
+use redis::aio::ConnectionManager;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// Rows as the API returns them, with when they were read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CachedResult {
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<serde_json::Value>>,
+    pub truncated: bool,
+    pub computed_at: DateTime<Utc>,
+    /// The warehouse's time when the rows were read.
+    pub execute_ms: f64,
+    /// How long the entry lives, in seconds.
+    pub ttl_seconds: u32,
+}
+
+/// What decides a result besides the SQL text.
+#[derive(Debug, Clone)]
+pub struct CacheScope<'a> {
+    pub org_id: Uuid,
+    pub datasource_id: Uuid,
+    pub config_version: i64,
+    pub schema_generation: i64,
+    /// Settings the warehouse sees for this caller (its own row-level security).
+    pub settings: &'a [(String, String)],
+}
+
+/// A SHA-256 of the scope and the SQL, each part length-prefixed so no two different
+/// scopes can produce the same bytes.
+pub fn key(scope: &CacheScope<'_>, sql: &str) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    let mut part = |bytes: &[u8]| {
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(bytes);
+    };
+    part(b"kurobe.result.v1");
+    part(scope.org_id.as_bytes());
+    part(scope.datasource_id.as_bytes());
+    part(&scope.config_version.to_le_bytes());
+    part(&scope.schema_generation.to_le_bytes());
+    for (name, value) in scope.settings {
+        part(name.as_bytes());
+        part(value.as_bytes());
+    }
+    part(sql.as_bytes());
+    hash.finalize().into()
+}
+
+/// Results larger than this (serialised) are not cached: they would crowd out many small
+/// ones and cost more to move through Redis than to recompute.
+const MAX_ENTRY_BYTES: usize = 8 * 1024 * 1024;
+/// How long a Redis round trip may take before the cache gives up on it.
+const REDIS_TIMEOUT: Duration = Duration::from_millis(200);
+/// How often to try connecting again while Redis is unreachable.
+const RECONNECT_EVERY: Duration = Duration::from_secs(2);
+
+struct Expiry;
+
+impl moka::Expiry<[u8; 32], Arc<CachedResult>> for Expiry {
+    fn expire_after_create(&self, _: &[u8; 32], value: &Arc<CachedResult>, _: Instant) -> Option<Duration> {
+        let age = (Utc::now() - value.computed_at).to_std().unwrap_or_default();
+        Some(Duration::from_secs(value.ttl_seconds.into()).saturating_sub(age))
+    }
+}
+
+/// Redis, connected lazily and reconnected after an outage without blocking requests.
+struct RedisTier {
+    client: redis::Client,
+    connection: ArcSwapOption<ConnectionManager>,
+    /// Unix milliseconds before which no new connection attempt is made.
+    next_attempt: AtomicI64,
+}
+
+impl RedisTier {
+    async fn connection(&self) -> Option<ConnectionManager> {
+        if let Some(connection) = self.connection.load_full() {
+            return Some((*connection).clone());
+        }
+        let now = Utc::now().timestamp_millis();
+        let next = self.next_attempt.load(Ordering::Relaxed);
+        if now < next
+            || self
+                .next_attempt
+                .compare_exchange(next, now + RECONNECT_EVERY.as_millis() as i64, Ordering::AcqRel, Ordering::Relaxed)
+                .is_err()
+        {
+            return None;
+        }
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(REDIS_TIMEOUT)
+            .set_response_timeout(REDIS_TIMEOUT)
+            .set_number_of_retries(0);
+        match tokio::time::timeout(REDIS_TIMEOUT * 2, self.client.get_connection_manager_with_config(config)).await {
+            Ok(Ok(connection)) => {
+                tracing::info!("result cache connected to Redis");
+                self.connection.store(Some(Arc::new(connection.clone())));
+                Some(connection)
+            }
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "Redis is unreachable; results are cached in process only");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    async fn get(&self, key: &str) -> Option<CachedResult> {
+        let mut connection = self.connection().await?;
+        let mut command = redis::cmd("GET");
+        command.arg(key);
+        match tokio::time::timeout(REDIS_TIMEOUT, command.query_async::<Option<Vec<u8>>>(&mut connection)).await {
+            Ok(Ok(Some(bytes))) => serde_json::from_slice(&bytes).ok(),
+            Ok(Ok(None)) => None,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "Redis lookup failed; treating it as a miss");
+                None
+            }
+            Err(_) => {
+                tracing::warn!("Redis lookup timed out; treating it as a miss");
+                None
+            }
+        }
+    }
+
+    async fn set(&self, key: &str, bytes: Vec<u8>, ttl_seconds: u32) {
+        let Some(mut connection) = self.connection().await else { return };
+        let mut command = redis::cmd("SET");
+        command.arg(key).arg(bytes).arg("EX").arg(ttl_seconds);
+        match tokio::time::timeout(REDIS_TIMEOUT, command.query_async::<()>(&mut connection)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "could not store a result in Redis"),
+            Err(_) => tracing::warn!("storing a result in Redis timed out"),
+        }
+    }
+}
+
+/// The two-tier cache.
+pub struct ResultCache {
+    local: moka::future::Cache<[u8; 32], Arc<CachedResult>>,
+    redis: Option<RedisTier>,
+}
+
+impl std::fmt::Debug for ResultCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResultCache")
+            .field("local_entries", &self.local.entry_count())
+            .field("redis", &self.redis.is_some())
+            .finish()
+    }
+}
+
+impl ResultCache {
+    /// A cache holding up to `capacity_bytes` of results in process, backed by Redis when
+    /// a client is given.
+    pub fn new(capacity_bytes: u64, redis: Option<redis::Client>) -> Self {
+        let local = moka::future::Cache::builder()
+            .max_capacity(capacity_bytes)
+            .weigher(|_, value: &Arc<CachedResult>| weight(value))
+            .expire_after(Expiry)
+            .build();
+        let redis = redis.map(|client| RedisTier {
+            client,
+            connection: ArcSwapOption::empty(),
+            next_attempt: AtomicI64::new(0),
+        });
+        Self { local, redis }
+    }
+
+    /// The cached rows for `key`, or the rows `run` reads — run once however many callers
+    /// ask for the same key at the same time. A result with `ttl_seconds == 0` is returned
+    /// but not kept.
+    pub async fn get_or_run<F>(&self, key: [u8; 32], run: F) -> Result<Arc<CachedResult>, ConnectorError>
+    where
+        F: Future<Output = Result<CachedResult, ConnectorError>>,
+    {
+        let redis_key = format!("kurobe:result:v1:{}", hex(&key));
+        let entry = self
+            .local
+            .entry(key)
+            .or_try_insert_with(async {
+                if let Some(redis) = &self.redis
+                    && let Some(found) = redis.get(&redis_key).await
+                {
+                    return Ok(Arc::new(found));
+                }
+                let result = run.await?;
+                if let Some(redis) = &self.redis
+                    && result.ttl_seconds > 0
+                    && let Ok(bytes) = serde_json::to_vec(&result)
+                    && bytes.len() <= MAX_ENTRY_BYTES
+                {
+                    redis.set(&redis_key, bytes, result.ttl_seconds).await;
+                }
+                Ok(Arc::new(result))
+            })
+            .await
+            .map_err(|error: Arc<ConnectorError>| (*error).clone())?;
+        Ok(entry.into_value())
+    }
+}
+
+/// Roughly the bytes a result holds, so the in-process tier is bounded by memory rather
+/// than by a count of entries of any size. Uncacheable results weigh the most, so they
+/// leave first.
+fn weight(value: &CachedResult) -> u32 {
+    if value.ttl_seconds == 0 {
+        return u32::MAX;
+    }
+    let cells: usize = value.rows.iter().map(|row| row.iter().map(cell_size).sum::<usize>()).sum();
+    u32::try_from(cells + 64 * value.columns.len() + 128).unwrap_or(u32::MAX)
+}
+
+fn cell_size(value: &serde_json::Value) -> usize {
+    match value {
+        serde_json::Value::String(text) => 24 + text.len(),
+        _ => 16,
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(settings: &[(String, String)]) -> CacheScope<'_> {
+        CacheScope {
+            org_id: Uuid::nil(),
+            datasource_id: Uuid::nil(),
+            config_version: 1,
+            schema_generation: 1,
+            settings,
+        }
+    }
+
+    #[test]
+    fn the_key_changes_with_every_part_of_the_scope() {
+        let base = key(&scope(&[]), "SELECT 1");
+        assert_eq!(base, key(&scope(&[]), "SELECT 1"));
+        assert_ne!(base, key(&scope(&[]), "SELECT 2"));
+        assert_ne!(base, key(&CacheScope { org_id: Uuid::max(), ..scope(&[]) }, "SELECT 1"));
+        assert_ne!(base, key(&CacheScope { schema_generation: 2, ..scope(&[]) }, "SELECT 1"));
+        assert_ne!(base, key(&CacheScope { config_version: 2, ..scope(&[]) }, "SELECT 1"));
+        let settings = [("app.region".to_owned(), "EU".to_owned())];
+        assert_ne!(base, key(&scope(&settings), "SELECT 1"));
+        // Length prefixes keep adjacent parts from sliding into each other.
+        let split = [("ab".to_owned(), "c".to_owned())];
+        let joined = [("a".to_owned(), "bc".to_owned())];
+        assert_ne!(key(&scope(&split), "x"), key(&scope(&joined), "x"));
+    }
+}

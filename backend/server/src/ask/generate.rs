@@ -1,0 +1,263 @@
+//! From a question to rows: schema linking and verified examples, the text-to-SQL chain,
+//! the guard, and one self-correction round when the guard or the warehouse rejects the
+//! generated SQL — the rejection is fed back to the engine that wrote it.
+
+use std::{collections::BTreeSet, sync::Arc, time::Instant};
+
+use kurobe_api::{
+    ErrorCode,
+    queries::{Generation, StreamEvent, Timings},
+};
+use kurobe_connector::{ConnectorError, Table};
+use kurobe_engines::{
+    linking::{relevant_tables, words},
+    prompt::{Example, PromptContext},
+    text_to_sql::{EngineError, Generated, TextToSql},
+};
+use kurobe_store::{Context, QueryStatus};
+
+use super::{Events, Failure, Source, cache::CachedResult, emit, millis, query_error};
+use crate::http::ApiError;
+
+/// The most tables a prompt shows (join paths may add a few).
+const MAX_TABLES: usize = 12;
+/// The most verified examples a prompt shows.
+const MAX_EXAMPLES: usize = 3;
+/// How many of the data source's verified examples are ranked for a question.
+const EXAMPLE_POOL: i64 = 200;
+
+/// SQL the guard accepted and the rows it read.
+pub(crate) struct Answered {
+    pub sql: String,
+    /// The engine's SQL before the guard rendered it; what the history keeps.
+    pub generated_sql: Option<String>,
+    pub explanation: Option<String>,
+    pub generation: Option<Generation>,
+    pub rows: Arc<CachedResult>,
+    /// When the cache was asked, for the cache and execution timings.
+    pub cache_started: Instant,
+}
+
+/// The verified examples most like the question, by shared words.
+async fn examples(source: &Source<'_>, question: &str) -> Result<Vec<Example>, ApiError> {
+    let mut tx = source.state.store.begin(&Context::org(source.principal.org_id)).await?;
+    let pool = tx.verified_examples(source.record.id, EXAMPLE_POOL).await?;
+    tx.commit().await?;
+    let asked: BTreeSet<String> = words(question).into_iter().collect();
+    let mut ranked: Vec<(usize, Example)> = pool
+        .into_iter()
+        .map(|e| {
+            let shared = words(&e.question).into_iter().filter(|w| asked.contains(w)).count();
+            (shared, Example { question: e.question, sql: e.sql })
+        })
+        .filter(|(shared, _)| *shared > 0)
+        .collect();
+    ranked.sort_by_key(|(shared, _)| std::cmp::Reverse(*shared));
+    Ok(ranked.into_iter().take(MAX_EXAMPLES).map(|(_, e)| e).collect())
+}
+
+/// The organisation's text-to-SQL engine when the request names none.
+async fn chosen_engine(source: &Source<'_>) -> Result<Option<String>, ApiError> {
+    let mut tx = source.state.store.begin(&Context::org(source.principal.org_id)).await?;
+    let settings = tx.organisation_settings().await?;
+    tx.commit().await?;
+    Ok(settings["engines"]["text_to_sql"].as_str().map(str::to_owned))
+}
+
+fn generation(generated: &Generated, corrected: bool, failed_engines: &[(String, EngineError)]) -> Generation {
+    Generation {
+        engine: generated.engine.clone(),
+        model: generated.model.clone(),
+        interpretation: generated.interpretation.clone(),
+        confidence: generated.confidence,
+        input_tokens: generated.usage.input_tokens,
+        output_tokens: generated.usage.output_tokens,
+        cost_usd: generated.cost_usd,
+        corrected,
+        failed_engines: failed_engines.iter().map(|(name, _)| name.clone()).collect(),
+    }
+}
+
+/// What one engine's attempt came to.
+enum Attempt {
+    Answered(Answered),
+    /// The engine failed before producing usable SQL: try the next one.
+    EngineFailed(EngineError),
+    /// The SQL was refused or failed even after the correction round: final.
+    Rejected(Failure),
+}
+
+/// Generates with one engine, then guards and runs the SQL, correcting once.
+async fn attempt(
+    source: &Source<'_>,
+    engine: &dyn TextToSql,
+    question: &str,
+    context: &PromptContext<'_>,
+    events: &Events,
+    timings: &mut Timings,
+    failed_engines: &[(String, EngineError)],
+) -> Attempt {
+    let mut correction: Option<(String, String)> = None;
+    loop {
+        let generate_started = Instant::now();
+        let generated = match engine
+            .generate(question, context, correction.as_ref().map(|(s, e)| (s.as_str(), e.as_str())))
+            .await
+        {
+            Ok(generated) => generated,
+            Err(error) if correction.is_none() => return Attempt::EngineFailed(error),
+            Err(error) => {
+                let (sql, first) = correction.unwrap_or_default();
+                return Attempt::Rejected(Failure {
+                    sql: Some(sql),
+                    details: serde_json::json!({ "engine": engine.name(), "first_error": first }),
+                    ..Failure::new(
+                        ApiError::Invalid {
+                            code: ErrorCode::SqlRefused,
+                            message: format!("the correction round failed: {error}"),
+                        },
+                        QueryStatus::Refused,
+                    )
+                });
+            }
+        };
+        timings.generate_ms += millis(generate_started);
+        let corrected = correction.is_some();
+        let details = serde_json::json!({
+            "engine": generated.engine,
+            "model": generated.model,
+            "input_tokens": generated.usage.input_tokens,
+            "output_tokens": generated.usage.output_tokens,
+            "cost_usd": generated.cost_usd,
+            "corrected": corrected,
+        });
+
+        let guard_started = Instant::now();
+        let guarded = source.guard(&generated.sql);
+        timings.guard_ms += millis(guard_started);
+        let guarded = match guarded {
+            Ok(guarded) => guarded,
+            Err(refusal) if !corrected => {
+                tracing::info!(engine = engine.name(), %refusal, "the guard refused generated SQL; asking for a correction");
+                correction = Some((generated.sql, refusal.to_string()));
+                continue;
+            }
+            Err(refusal) => {
+                return Attempt::Rejected(Failure {
+                    sql: Some(generated.sql),
+                    details,
+                    ..Failure::new(
+                        ApiError::Invalid { code: ErrorCode::SqlRefused, message: refusal.to_string() },
+                        QueryStatus::Refused,
+                    )
+                });
+            }
+        };
+        emit(
+            events,
+            StreamEvent::Sql {
+                sql: guarded.sql.clone(),
+                explanation: Some(generated.explanation.clone()).filter(|e| !e.is_empty()),
+                engine: Some(generated.engine.clone()),
+            },
+        );
+        emit(events, StreamEvent::Executing);
+        let cache_started = Instant::now();
+        match source.rows(&guarded.sql).await {
+            Ok(rows) => {
+                return Attempt::Answered(Answered {
+                    generation: Some(generation(&generated, corrected, failed_engines)),
+                    explanation: Some(generated.explanation).filter(|e| !e.is_empty()),
+                    generated_sql: Some(generated.sql),
+                    sql: guarded.sql,
+                    rows,
+                    cache_started,
+                });
+            }
+            Err(ConnectorError::Query(message)) if !corrected => {
+                tracing::info!(engine = engine.name(), %message, "the warehouse rejected generated SQL; asking for a correction");
+                correction = Some((generated.sql, message));
+            }
+            Err(error) => {
+                return Attempt::Rejected(Failure {
+                    sql: Some(guarded.sql),
+                    details,
+                    ..Failure::new(query_error(error), QueryStatus::Failed)
+                });
+            }
+        }
+    }
+}
+
+/// Answers a question along the engine chain: the first engine that produces SQL the
+/// guard and the warehouse accept wins; an engine that fails hands over to the next.
+pub(crate) async fn answer_question(
+    source: &Source<'_>,
+    question: &str,
+    requested: Option<&str>,
+    events: &Events,
+    timings: &mut Timings,
+) -> Result<Answered, Failure> {
+    let context_started = Instant::now();
+    let refused = |error: ApiError| Failure::new(error, QueryStatus::Refused);
+    let failed = |error: ApiError| Failure::new(error, QueryStatus::Failed);
+    let requested = match requested {
+        Some(name) => Some(name.to_owned()),
+        None => chosen_engine(source).await.map_err(failed)?,
+    };
+    let loaded = source.state.engines.current();
+    let chain = loaded
+        .text_to_sql_chain(requested.as_deref())
+        .map_err(|error| refused(ApiError::Invalid { code: ErrorCode::UnknownEngine, message: error.to_string() }))?;
+    let tables: Vec<&Table> = relevant_tables(&source.schema, question, MAX_TABLES);
+    let examples = examples(source, question).await.map_err(failed)?;
+    timings.context_ms = millis(context_started);
+    emit(events, StreamEvent::Context { tables: tables.iter().map(|t| format!("{}.{}", t.schema, t.name)).collect() });
+    let context = PromptContext {
+        dialect: source.connector.dialect(),
+        tables: &tables,
+        semantic: None,
+        examples: &examples,
+        trace_id: None,
+    };
+
+    let mut failures: Vec<(String, EngineError)> = Vec::new();
+    for engine in chain {
+        let engine = match engine {
+            Ok(engine) => engine,
+            Err(skipped) => {
+                failures.push(skipped);
+                continue;
+            }
+        };
+        match attempt(source, engine.as_ref(), question, &context, events, timings, &failures).await {
+            Attempt::Answered(answered) => return Ok(answered),
+            Attempt::Rejected(failure) => return Err(failure),
+            Attempt::EngineFailed(error) => {
+                tracing::warn!(engine = engine.name(), %error, "text-to-SQL engine failed; trying the next");
+                failures.push((engine.name().to_owned(), error));
+            }
+        }
+    }
+    let details = serde_json::json!({
+        "failed_engines": failures.iter().map(|(name, error)| serde_json::json!({ "engine": name, "error": error.to_string() })).collect::<Vec<_>>(),
+    });
+    // An engine that understood too little to answer speaks for the chain: its
+    // suggestions help more than the other engines' outages.
+    if let Some((_, EngineError::CannotAnswer { reason, suggestions })) =
+        failures.iter().find(|(_, e)| matches!(e, EngineError::CannotAnswer { .. }))
+    {
+        return Err(Failure {
+            details,
+            ..refused(ApiError::CannotAnswer { message: reason.clone(), suggestions: suggestions.clone() })
+        });
+    }
+    let summary: Vec<String> = failures.iter().map(|(name, error)| format!("{name}: {error}")).collect();
+    Err(Failure {
+        details,
+        ..failed(ApiError::Invalid {
+            code: ErrorCode::EngineFailed,
+            message: format!("no text-to-SQL engine could answer ({})", summary.join("; ")),
+        })
+    })
+}

@@ -1,0 +1,315 @@
+//! The ask path: a question (or SQL an analyst edited) becomes guarded SQL, rows from the
+//! cache or the warehouse, and a chart — with one history row and one audit row, committed
+//! together, whatever the outcome. `POST /v1/query`, `POST /v1/sql`, re-runs and the CLI's
+//! `kurobe ask --url` all come through [`run`].
+
+pub mod cache;
+mod generate;
+mod record;
+
+use std::{sync::Arc, time::Instant};
+
+use kurobe_api::{
+    ErrorCode,
+    datasources::DataSourceConfig,
+    queries::{CacheInfo, QueryResponse, StreamEvent, Timings},
+};
+use kurobe_connector::{Connector, ConnectorError, ExecRequest, Limits, Schema};
+use kurobe_core::{Permission, Principal};
+use kurobe_engines::visualization;
+use kurobe_store::{Context, DataSourceRecord, QueryStatus};
+use uuid::Uuid;
+
+use self::{
+    cache::{CacheScope, CachedResult},
+    record::Recorder,
+};
+use crate::{
+    audit::Audit,
+    datasources::{parse_limits, schemas},
+    http::{ApiError, require},
+    state::AppState,
+};
+
+/// The longest SQL accepted, in bytes.
+pub const MAX_SQL: usize = 100_000;
+/// The longest question accepted, in characters.
+pub const MAX_QUESTION: usize = 2_000;
+
+/// What is asked.
+#[derive(Debug, Clone)]
+pub enum Input {
+    Question { question: String, engine: Option<String> },
+    Sql(String),
+}
+
+/// Stage events for a streamed answer; `None` when the caller wants only the result.
+pub type Events = Option<tokio::sync::mpsc::UnboundedSender<StreamEvent>>;
+
+fn emit(events: &Events, event: StreamEvent) {
+    if let Some(sender) = events {
+        // A client that went away stops reading; the answer is still completed and recorded.
+        sender.send(event).ok();
+    }
+}
+
+fn millis(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Why a query ended without rows, with what it had produced by then for the record.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub error: ApiError,
+    pub status: QueryStatus,
+    /// The SQL that was generated or submitted, when there was some.
+    pub sql: Option<String>,
+    pub details: serde_json::Value,
+}
+
+impl Failure {
+    fn new(error: ApiError, status: QueryStatus) -> Self {
+        Self { error, status, sql: None, details: serde_json::json!({}) }
+    }
+}
+
+/// What the stages share: the data source, its schema and connector, the caller.
+pub(crate) struct Source<'a> {
+    pub state: &'a AppState,
+    pub principal: &'a Principal,
+    pub record: DataSourceRecord,
+    pub schema_generation: i64,
+    pub schema: Arc<Schema>,
+    pub connector: Arc<dyn Connector>,
+    pub request: ExecRequest,
+    pub cache_ttl_seconds: u32,
+    pub max_rows: u64,
+}
+
+impl Source<'_> {
+    /// Checks SQL with the guard in the connector's dialect, against the known schema.
+    pub fn guard(&self, sql: &str) -> Result<kurobe_guard::Guarded, kurobe_guard::Refusal> {
+        kurobe_guard::check(sql, self.connector.dialect(), &self.schema, self.max_rows)
+    }
+
+    /// Reads the rows of guarded SQL from the cache, or from the warehouse once for all
+    /// the callers asking for them at the same time.
+    pub async fn rows(&self, sql: &str) -> Result<Arc<CachedResult>, ConnectorError> {
+        let scope = CacheScope {
+            org_id: self.record.org_id,
+            datasource_id: self.record.id,
+            config_version: self.record.config_version,
+            schema_generation: self.schema_generation,
+            settings: &self.request.settings,
+        };
+        let execute = async {
+            let started = Instant::now();
+            let result = self.connector.execute(sql, &self.request).await?;
+            Ok(CachedResult {
+                columns: result.columns,
+                rows: result
+                    .rows
+                    .iter()
+                    .map(|row| row.iter().map(|v| serde_json::to_value(v).unwrap_or_default()).collect())
+                    .collect(),
+                truncated: result.truncated,
+                computed_at: chrono::Utc::now(),
+                execute_ms: millis(started),
+                ttl_seconds: self.cache_ttl_seconds,
+            })
+        };
+        self.state.cache.get_or_run(cache::key(&scope, sql), execute).await
+    }
+}
+
+/// The warehouse's failure in the API's words.
+pub fn query_error(error: ConnectorError) -> ApiError {
+    match error {
+        ConnectorError::Query(message) => ApiError::Invalid { code: ErrorCode::QueryFailed, message },
+        ConnectorError::Timeout(_) => ApiError::Invalid { code: ErrorCode::QueryTimeout, message: error.to_string() },
+        ConnectorError::Connection(_) | ConnectorError::Config(_) => ApiError::DataSource(error.to_string()),
+        ConnectorError::Internal(_) => ApiError::Internal(error.into()),
+    }
+}
+
+/// The data source's context settings with the caller's values in place.
+async fn context_settings(
+    state: &AppState,
+    principal: &Principal,
+    record: &DataSourceRecord,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let Ok(DataSourceConfig::Postgres { context_settings, .. }) = serde_json::from_value(record.config.clone()) else {
+        return Ok(Vec::new());
+    };
+    let email = if context_settings.values().any(|t| t.contains("{{user.email}}")) {
+        let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
+        let user = tx.user(principal.user_id).await?;
+        tx.commit().await?;
+        user.map(|u| u.email).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Ok(context_settings
+        .into_iter()
+        .map(|(name, template)| {
+            let value = template
+                .replace("{{org.id}}", &principal.org_id.to_string())
+                .replace("{{user.id}}", &principal.user_id.to_string())
+                .replace("{{user.role}}", principal.role.as_str())
+                .replace("{{user.email}}", &email);
+            (name, value)
+        })
+        .collect())
+}
+
+fn check_input(input: &Input) -> Result<(), ApiError> {
+    match input {
+        Input::Question { question, .. } if question.trim().is_empty() => {
+            Err(ApiError::invalid("the question is empty"))
+        }
+        Input::Question { question, .. } if question.chars().count() > MAX_QUESTION => {
+            Err(ApiError::invalid(format!("the question is longer than {MAX_QUESTION} characters")))
+        }
+        Input::Sql(sql) if sql.trim().is_empty() => Err(ApiError::invalid("the SQL is empty")),
+        Input::Sql(sql) if sql.len() > MAX_SQL => {
+            Err(ApiError::invalid(format!("the SQL is longer than {MAX_SQL} bytes")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Answers a question or runs SQL on a data source, recording the outcome.
+pub async fn run(
+    state: &AppState,
+    audit: &Audit,
+    principal: &Principal,
+    datasource_id: Uuid,
+    input: Input,
+    events: &Events,
+) -> Result<QueryResponse, ApiError> {
+    require(principal, Permission::QueriesRun)?;
+    check_input(&input)?;
+    let started = Instant::now();
+    let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
+    let record = tx.data_source(datasource_id).await?.ok_or(ApiError::NotFound("data source"))?;
+    tx.commit().await?;
+    let (schema_generation, schema) = schemas::current(state, &record).await?;
+    let connector = state.datasources.connector(&record, &state.master_keys, &state.settings.connectors).await?;
+    let limits = parse_limits(&record.limits);
+    let request = ExecRequest {
+        limits: Limits {
+            timeout: std::time::Duration::from_secs(limits.timeout_seconds.into()),
+            max_rows: limits.max_rows as usize,
+            ..Limits::default()
+        },
+        settings: context_settings(state, principal, &record).await?,
+    };
+    let source = Source {
+        state,
+        principal,
+        schema_generation,
+        schema,
+        connector,
+        request,
+        cache_ttl_seconds: limits.cache_ttl_seconds,
+        max_rows: limits.max_rows.into(),
+        record,
+    };
+    let recorder = Recorder::new(state, audit, principal, &source.record, &input, started);
+    match answer(&source, &input, events, started).await {
+        Ok((mut response, generated_sql)) => {
+            response.query_id = recorder.query_id();
+            recorder.success(&response, generated_sql.as_deref()).await?;
+            response.timings.total_ms = millis(started);
+            Ok(response)
+        }
+        Err(failure) => {
+            recorder.failure(&failure).await?;
+            Err(failure.error)
+        }
+    }
+}
+
+/// The stages after the data source is known: SQL (generated or submitted), rows, chart.
+async fn answer(
+    source: &Source<'_>,
+    input: &Input,
+    events: &Events,
+    started: Instant,
+) -> Result<(QueryResponse, Option<String>), Failure> {
+    let mut timings = Timings::default();
+    let (question, answered) = match input {
+        Input::Question { question, engine } => {
+            let answered = generate::answer_question(source, question, engine.as_deref(), events, &mut timings).await?;
+            (Some(question.clone()), answered)
+        }
+        Input::Sql(sql) => {
+            let guard_started = Instant::now();
+            let guarded = source.guard(sql).map_err(|refusal| Failure {
+                sql: Some(sql.clone()),
+                ..Failure::new(
+                    ApiError::Invalid { code: ErrorCode::SqlRefused, message: refusal.to_string() },
+                    QueryStatus::Refused,
+                )
+            })?;
+            timings.guard_ms = millis(guard_started);
+            emit(events, StreamEvent::Sql { sql: guarded.sql.clone(), explanation: None, engine: None });
+            emit(events, StreamEvent::Executing);
+            let cache_started = Instant::now();
+            let rows = source.rows(&guarded.sql).await.map_err(|error| Failure {
+                sql: Some(guarded.sql.clone()),
+                ..Failure::new(query_error(error), QueryStatus::Failed)
+            })?;
+            (
+                None,
+                generate::Answered {
+                    sql: guarded.sql,
+                    generated_sql: None,
+                    explanation: None,
+                    generation: None,
+                    rows,
+                    cache_started,
+                },
+            )
+        }
+    };
+    let rows = answered.rows;
+    let hit = rows.computed_at < chrono::Utc::now() - chrono::Duration::from_std(started.elapsed()).unwrap_or_default();
+    timings.execute_ms = if hit { 0.0 } else { rows.execute_ms };
+    timings.cache_ms = (millis(answered.cache_started) - timings.execute_ms).max(0.0);
+    let cache = CacheInfo {
+        hit,
+        age_seconds: ((chrono::Utc::now() - rows.computed_at).num_milliseconds().max(0) as f64) / 1000.0,
+    };
+    emit(
+        events,
+        StreamEvent::Result {
+            columns: rows.columns.clone(),
+            row_count: rows.rows.len(),
+            truncated: rows.truncated,
+            cache: cache.clone(),
+        },
+    );
+
+    let chart_started = Instant::now();
+    let chart = visualization::choose(&rows.columns, rows.rows.len());
+    timings.chart_ms = millis(chart_started);
+    emit(events, StreamEvent::Chart { chart: chart.clone() });
+
+    let response = QueryResponse {
+        query_id: Uuid::nil(),
+        datasource_id: source.record.id,
+        question,
+        sql: answered.sql,
+        explanation: answered.explanation,
+        generation: answered.generation,
+        columns: rows.columns.clone(),
+        rows: rows.rows.clone(),
+        row_count: rows.rows.len(),
+        truncated: rows.truncated,
+        chart,
+        cache,
+        timings,
+    };
+    Ok((response, answered.generated_sql))
+}

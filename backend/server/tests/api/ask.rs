@@ -1,0 +1,333 @@
+//! The ask path over HTTP: questions through a text-to-SQL engine (an OpenAI-compatible
+//! server replaying recorded answers — no model is reachable here, so this tests our side),
+//! the guard, the result cache, streaming, and the record each ask leaves.
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use kurobe_engines::testing::{Replay, Reply};
+use serde_json::{Value, json};
+
+use crate::{
+    queries::app_with_demo_settings,
+    support::{Session, TestApp, settings},
+};
+
+const REGIONS_SQL: &str = "SELECT r.name AS region, count(*) AS orders FROM retail.orders o \
+    JOIN retail.stores s ON s.store_id = o.store_id JOIN retail.regions r ON r.region_id = s.region_id \
+    GROUP BY r.name ORDER BY r.name";
+
+fn fenced(sql: &str) -> String {
+    format!("```sql\n{sql}\n```\nCounts orders per region.")
+}
+
+/// An app whose engine registry has `model` (an OpenAI-compatible server at `url`) as the
+/// default text-to-SQL engine, falling back to `second` when given.
+async fn app_with_model(
+    url: &str,
+    second: Option<&str>,
+) -> (TestApp, tempfile::TempDir, Session, String, tempfile::TempDir) {
+    let engines_dir = tempfile::tempdir().unwrap();
+    let path = engines_dir.path().join("engines.yaml");
+    let mut yaml = format!(
+        "text_to_sql:\n  default: model\n  fallback: [{}]\n  engines:\n    model:\n      provider: openai_compatible\n      config:\n        base_url: {url}/v1\n        model: replayed\n        max_retries: 0\n        timeout_seconds: 5\n",
+        if second.is_some() { "second" } else { "" },
+    );
+    if let Some(second) = second {
+        yaml.push_str(&format!(
+            "    second:\n      provider: openai_compatible\n      config:\n        base_url: {second}/v1\n        model: second\n        max_retries: 0\n"
+        ));
+    }
+    yaml.push_str("visualization:\n  default: rules\n  engines:\n    rules:\n      provider: rule_based\n");
+    yaml.push_str("semantic:\n  default: linker\n  engines:\n    linker:\n      provider: rule_based\n");
+    std::fs::write(&path, yaml).unwrap();
+    let mut settings = settings();
+    settings.engines.file = Some(path);
+    let (app, dir, owner, id) = app_with_demo_settings(settings).await;
+    (app, dir, owner, id, engines_dir)
+}
+
+async fn ask(app: &TestApp, owner: &Session, id: &str, question: &str) -> crate::support::Response {
+    app.post("/v1/query", Some(&owner.token), json!({ "datasource_id": id, "question": question })).await
+}
+
+async fn history(app: &TestApp) -> Vec<(Option<String>, String, Option<String>, String)> {
+    sqlx::query_as("SELECT question, status, error_code, sql FROM query_history ORDER BY id")
+        .fetch_all(&app.db.owner)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_question_is_answered_with_sql_rows_chart_and_one_record() {
+    let (replay, url) = Replay::start(vec![Reply::openai_answer(&fenced(REGIONS_SQL))]).await;
+    let (app, _dir, owner, id, _engines) = app_with_model(&url, None).await;
+    let answer = ask(&app, &owner, &id, "How many orders per region?").await.expect(StatusCode::OK).body;
+
+    assert_eq!(answer["question"], "How many orders per region?");
+    assert_eq!(answer["explanation"], "Counts orders per region.");
+    assert_eq!(answer["generation"]["engine"], "model");
+    assert_eq!(answer["generation"]["input_tokens"], 812);
+    assert_eq!(answer["generation"]["corrected"], false);
+    assert!(answer["sql"].as_str().unwrap().ends_with("LIMIT 10001"), "{}", answer["sql"]);
+    assert_eq!(answer["columns"][0]["name"], "region");
+    assert!(answer["row_count"].as_u64().unwrap() > 0);
+    assert_eq!(answer["chart"]["kind"], "bar");
+    assert_eq!(answer["cache"]["hit"], false);
+    for stage in ["context_ms", "generate_ms", "guard_ms", "execute_ms", "chart_ms", "total_ms"] {
+        assert!(answer["timings"][stage].as_f64().is_some(), "{stage}");
+    }
+
+    // The model saw the question, the dialect and the linked tables — not the whole schema.
+    let sent = &replay.requests()[0].2;
+    let system = sent["messages"][0]["content"].as_str().unwrap();
+    assert!(system.contains("DuckDB") && system.contains("TABLE retail.regions"), "{system}");
+    assert_eq!(sent["messages"].as_array().unwrap().last().unwrap()["content"], "How many orders per region?");
+
+    assert_eq!(
+        history(&app).await,
+        vec![(Some("How many orders per region?".into()), "succeeded".into(), None, REGIONS_SQL.into())]
+    );
+    let audit = app.audit_rows("query.ask").await;
+    assert_eq!((audit.len(), audit[0].outcome.as_str()), (1, "success"));
+}
+
+#[tokio::test]
+async fn model_sql_that_is_not_read_only_is_refused_audited_and_never_run() {
+    let hostile =
+        ["DROP TABLE retail.orders", "SELECT 1; DELETE FROM retail.orders", "SELECT * FROM read_csv('/etc/passwd')"];
+    for sql in hostile {
+        // The first answer is refused; the correction round answers the same: refused for good.
+        let (replay, url) =
+            Replay::start(vec![Reply::openai_answer(&fenced(sql)), Reply::openai_answer(&fenced(sql))]).await;
+        let (app, _dir, owner, id, _engines) = app_with_model(&url, None).await;
+        ask(&app, &owner, &id, "Delete everything").await.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "sql_refused");
+
+        // The correction round told the model why.
+        let requests = replay.requests();
+        assert_eq!(requests.len(), 2, "{sql}");
+        let last =
+            requests[1].2["messages"].as_array().unwrap().last().unwrap()["content"].as_str().unwrap().to_owned();
+        assert!(last.starts_with("That query failed:"), "{last}");
+
+        assert_eq!(
+            history(&app).await,
+            vec![(Some("Delete everything".into()), "refused".into(), Some("sql_refused".into()), sql.into())]
+        );
+        let audit = app.audit_rows("query.ask").await;
+        assert_eq!(audit.len(), 1, "{sql}");
+        assert_eq!((audit[0].outcome.as_str(), audit[0].error_code.as_deref()), ("error", Some("sql_refused")));
+        let orders = app
+            .post(
+                "/v1/sql",
+                Some(&owner.token),
+                json!({ "datasource_id": id, "sql": "SELECT count(*) AS n FROM retail.orders" }),
+            )
+            .await
+            .expect(StatusCode::OK)
+            .body;
+        assert!(orders["rows"][0][0].as_i64().unwrap() > 0, "the table is intact after {sql}");
+    }
+}
+
+#[tokio::test]
+async fn sql_the_warehouse_rejects_gets_one_correction_round_with_the_error() {
+    let broken = "SELECT region_name, count(*) FROM retail.regions GROUP BY region_name";
+    let (replay, url) =
+        Replay::start(vec![Reply::openai_answer(&fenced(broken)), Reply::openai_answer(&fenced(REGIONS_SQL))]).await;
+    let (app, _dir, owner, id, _engines) = app_with_model(&url, None).await;
+    let answer = ask(&app, &owner, &id, "orders per region").await.expect(StatusCode::OK).body;
+    assert_eq!(answer["generation"]["corrected"], true);
+    assert_eq!(answer["columns"][0]["name"], "region");
+    let correction = replay.requests()[1].2["messages"].as_array().unwrap().last().unwrap()["content"].clone();
+    assert!(correction.as_str().unwrap().contains("region_name"), "the warehouse's error goes back: {correction}");
+    assert_eq!(app.count("SELECT count(*) FROM query_history").await, 1);
+}
+
+#[tokio::test]
+async fn a_failing_engine_hands_over_to_the_fallback_chain() {
+    let (_failing, failing_url) = Replay::start(vec![Reply::new(
+        500,
+        r#"{"error":{"message":"The server had an error","type":"server_error"}}"#,
+    )])
+    .await;
+    let (_second, second_url) = Replay::start(vec![Reply::openai_answer(&fenced(REGIONS_SQL))]).await;
+    let (app, _dir, owner, id, _engines) = app_with_model(&failing_url, Some(&second_url)).await;
+    let answer = ask(&app, &owner, &id, "orders per region").await.expect(StatusCode::OK).body;
+    assert_eq!(answer["generation"]["engine"], "second");
+    assert_eq!(answer["generation"]["failed_engines"], json!(["model"]));
+
+    // When every engine fails the answer says so, and the failure is recorded.
+    let (_a, a) = Replay::start(vec![Reply::new(500, "{}")]).await;
+    let (_b, b) = Replay::start(vec![Reply::openai_answer("I am not sure what you mean.")]).await;
+    let (app, _dir, owner, id, _engines) = app_with_model(&a, Some(&b)).await;
+    ask(&app, &owner, &id, "orders per region").await.expect_error(StatusCode::BAD_GATEWAY, "engine_failed");
+    assert_eq!(history(&app).await[0].1, "failed");
+    assert_eq!(app.audit_rows("query.ask").await[0].error_code.as_deref(), Some("engine_failed"));
+}
+
+#[tokio::test]
+async fn an_unknown_engine_or_an_empty_question_is_refused_clearly() {
+    let (_replay, url) = Replay::start(vec![]).await;
+    let (app, _dir, owner, id, _engines) = app_with_model(&url, None).await;
+    let body = json!({ "datasource_id": id, "question": "orders", "engine": "gpt-17" });
+    app.post("/v1/query", Some(&owner.token), body)
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "unknown_engine");
+    ask(&app, &owner, &id, "   ").await.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let body = json!({ "datasource_id": id, "question": "x".repeat(2_001) });
+    app.post("/v1/query", Some(&owner.token), body)
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let body = json!({ "datasource_id": uuid::Uuid::now_v7(), "question": "orders" });
+    app.post("/v1/query", Some(&owner.token), body).await.expect_error(StatusCode::NOT_FOUND, "not_found");
+    // Each refusal left exactly one audit row.
+    assert_eq!(app.audit_rows("query.ask").await.len(), 4);
+}
+
+/// The events of a streamed answer, in order: (event name, data).
+async fn stream(app: &TestApp, owner: &Session, path: &str, body: Value) -> Vec<(String, Value)> {
+    let request = Request::post(path)
+        .header(header::AUTHORIZATION, format!("Bearer {}", owner.token))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT, "text/event-stream")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let response = app.send(request).await.expect(StatusCode::OK);
+    assert!(response.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/event-stream"));
+    let text = response.body.as_str().unwrap().to_owned();
+    text.split("\n\n")
+        .filter(|block| !block.trim().is_empty() && !block.starts_with(':'))
+        .map(|block| {
+            let field = |name: &str| {
+                block.lines().find_map(|l| l.strip_prefix(&format!("{name}:"))).unwrap_or_default().trim().to_owned()
+            };
+            (field("event"), serde_json::from_str(&field("data")).unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_streamed_answer_reports_each_stage_then_the_whole_answer() {
+    let (_replay, url) = Replay::start(vec![Reply::openai_answer(&fenced(REGIONS_SQL))]).await;
+    let (app, _dir, owner, id, _engines) = app_with_model(&url, None).await;
+    let events =
+        stream(&app, &owner, "/v1/query", json!({ "datasource_id": id, "question": "orders per region" })).await;
+    let names: Vec<&str> = events.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["context", "sql", "executing", "result", "chart", "done"]);
+    assert!(events[0].1["tables"].as_array().unwrap().contains(&json!("retail.regions")));
+    assert_eq!(events[5].1["answer"]["generation"]["engine"], "model");
+    assert_eq!(app.audit_rows("query.ask").await.len(), 1);
+
+    // A failure mid-stream ends it with an error event, and is recorded once.
+    let events =
+        stream(&app, &owner, "/v1/sql", json!({ "datasource_id": id, "sql": "DROP TABLE retail.orders" })).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!((events[0].0.as_str(), events[0].1["error"]["code"].as_str()), ("error", Some("sql_refused")));
+    let audit = app.audit_rows("query.sql").await;
+    assert_eq!((audit.len(), audit[0].error_code.as_deref()), (1, Some("sql_refused")));
+    assert_eq!(app.count("SELECT count(*) FROM query_history WHERE status = 'refused'").await, 1);
+}
+
+#[tokio::test]
+async fn identical_queries_hit_the_cache_but_never_across_organisations_or_refreshes() {
+    let (app, dir, owner, id) = app_with_demo_settings(settings()).await;
+    let sql = json!({ "datasource_id": id, "sql": "SELECT status, count(*) AS n FROM retail.orders GROUP BY status ORDER BY status" });
+    let first = app.post("/v1/sql", Some(&owner.token), sql.clone()).await.expect(StatusCode::OK).body;
+    let second = app.post("/v1/sql", Some(&owner.token), sql.clone()).await.expect(StatusCode::OK).body;
+    assert_eq!((first["cache"]["hit"].clone(), second["cache"]["hit"].clone()), (json!(false), json!(true)));
+    assert_eq!(first["rows"], second["rows"]);
+    assert_eq!(second["timings"]["execute_ms"], 0.0);
+    // Each ask, hit or not, has its own history and audit row.
+    assert_eq!(app.count("SELECT count(*) FROM query_history").await, 2);
+    assert_eq!(app.audit_rows("query.sql").await.len(), 2);
+
+    // Another organisation with the very same file never sees this organisation's entry.
+    let other = app.signup("other@example.com", "Other").await;
+    let path = dir.path().join("demo.duckdb");
+    let body = json!({ "name": "Demo", "config": { "kind": "duckdb", "path": path.display().to_string() } });
+    let other_id =
+        app.post("/v1/datasources", Some(&other.token), body).await.expect(StatusCode::CREATED).body["id"].clone();
+    let theirs = json!({ "datasource_id": other_id, "sql": sql["sql"] });
+    assert_eq!(
+        app.post("/v1/sql", Some(&other.token), theirs).await.expect(StatusCode::OK).body["cache"]["hit"],
+        false
+    );
+
+    // A refresh of the schema retires the source's entries.
+    app.post(&format!("/v1/datasources/{id}/refresh"), Some(&owner.token), json!({})).await.expect(StatusCode::OK);
+    assert_eq!(
+        app.post("/v1/sql", Some(&owner.token), sql.clone()).await.expect(StatusCode::OK).body["cache"]["hit"],
+        false
+    );
+
+    // A result is shared through Redis with another server process.
+    let fresh = TestApp::attach(&app, settings_for(&dir)).await;
+    assert_eq!(fresh.post("/v1/sql", Some(&owner.token), sql).await.expect(StatusCode::OK).body["cache"]["hit"], true);
+}
+
+fn settings_for(dir: &tempfile::TempDir) -> kurobe_server::Settings {
+    let mut settings = settings();
+    settings.connectors.duckdb_dirs = vec![dir.path().to_path_buf()];
+    settings
+}
+
+#[tokio::test]
+async fn with_redis_down_queries_are_answered_without_it() {
+    // A Redis of our own, stopped mid-test.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut redis = std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server is installed by scripts/services.sh");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut settings = settings();
+    settings.redis.url = Some(secrecy::SecretString::from(format!("redis://127.0.0.1:{port}")));
+    let (app, _dir, owner, id) = app_with_demo_settings(settings).await;
+    let body =
+        |n: u32| json!({ "datasource_id": id, "sql": format!("SELECT {n} AS n, count(*) AS c FROM retail.orders") });
+    app.post("/v1/sql", Some(&owner.token), body(1)).await.expect(StatusCode::OK);
+
+    redis.kill().unwrap();
+    redis.wait().unwrap();
+    let started = std::time::Instant::now();
+    for n in 2..6 {
+        let answer = app.post("/v1/sql", Some(&owner.token), body(n)).await.expect(StatusCode::OK).body;
+        assert_eq!(answer["rows"][0][0], n);
+    }
+    // The in-process tier still serves what it holds.
+    assert_eq!(
+        app.post("/v1/sql", Some(&owner.token), body(1)).await.expect(StatusCode::OK).body["cache"]["hit"],
+        true
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "an outage must not slow answers: {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_query_of_the_history_runs_again_as_a_new_entry() {
+    let (_replay, url) =
+        Replay::start(vec![Reply::openai_answer(&fenced(REGIONS_SQL)), Reply::openai_answer(&fenced(REGIONS_SQL))])
+            .await;
+    let (app, _dir, owner, id, _engines) = app_with_model(&url, None).await;
+    let first = ask(&app, &owner, &id, "orders per region").await.expect(StatusCode::OK).body;
+    let again = app
+        .post(&format!("/v1/queries/{}/rerun", first["query_id"].as_str().unwrap()), Some(&owner.token), json!({}))
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    assert_ne!(again["query_id"], first["query_id"]);
+    assert_eq!(again["question"], "orders per region");
+    assert_eq!(again["rows"], first["rows"]);
+    assert_eq!(again["cache"]["hit"], true);
+    assert_eq!(app.count("SELECT count(*) FROM query_history").await, 2);
+    let outsider = app.signup("outsider@example.com", "Elsewhere").await;
+    app.post(&format!("/v1/queries/{}/rerun", first["query_id"].as_str().unwrap()), Some(&outsider.token), json!({}))
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found");
+}
