@@ -331,3 +331,20 @@ async fn a_query_of_the_history_runs_again_as_a_new_entry() {
         .await
         .expect_error(StatusCode::NOT_FOUND, "not_found");
 }
+
+#[tokio::test]
+async fn an_upvoted_answer_becomes_an_example_the_engine_is_shown() {
+    let (replay, url) =
+        Replay::start(vec![Reply::openai_answer(&fenced(REGIONS_SQL)), Reply::openai_answer(&fenced(REGIONS_SQL))])
+            .await;
+    let (app, _dir, owner, id, _engines) = app_with_model(&url, None).await;
+    let first = ask(&app, &owner, &id, "How many orders per region?").await.expect(StatusCode::OK).body;
+    let feedback = format!("/v1/queries/{}/feedback", first["query_id"].as_str().unwrap());
+    app.post(&feedback, Some(&owner.token), json!({ "rating": "up" })).await.expect(StatusCode::NO_CONTENT);
+
+    ask(&app, &owner, &id, "orders per region last year").await.expect(StatusCode::OK);
+    let messages = replay.requests()[1].2["messages"].clone();
+    let contents: Vec<&str> = messages.as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect();
+    let example = format!("```sql\n{REGIONS_SQL}\n```");
+    assert_eq!(contents[1..], ["How many orders per region?", example.as_str(), "orders per region last year"]);
+}
