@@ -6,7 +6,7 @@ use std::{
 use async_trait::async_trait;
 use duckdb::{AccessMode, Config, Connection};
 use kurobe_connector::{
-    Connector, ConnectorError, Dialect, ExecRequest, IntrospectOptions, QueryResult, Schema, ServerInfo,
+    Connector, ConnectorError, Dialect, ExecRequest, IntrospectOptions, QueryResult, RowSender, Schema, ServerInfo,
 };
 use tokio::sync::Semaphore;
 
@@ -107,5 +107,9 @@ impl Connector for DuckDbConnector {
 
     async fn execute(&self, sql: &str, request: &ExecRequest) -> Result<QueryResult, ConnectorError> {
         execute::execute(self, sql, request.limits).await
+    }
+
+    async fn stream(&self, sql: &str, request: &ExecRequest, rows: RowSender) -> Result<bool, ConnectorError> {
+        execute::stream(self, sql, request.limits, rows).await
     }
 }

@@ -4,7 +4,7 @@ use std::{
 };
 
 use duckdb::{Connection, InterruptHandle};
-use kurobe_connector::{Column, ConnectorError, Limits, QueryResult, ResultBuilder};
+use kurobe_connector::{Column, ConnectorError, Limits, QueryResult, ResultBuilder, RowBatch, RowSender, STREAM_BATCH};
 
 use crate::{DuckDbConnector, types};
 
@@ -31,6 +31,27 @@ pub(crate) async fn execute(
     sql: &str,
     limits: Limits,
 ) -> Result<QueryResult, ConnectorError> {
+    let started = Instant::now();
+    Ok(on_a_slot(connector, sql, limits, None).await?.finish(started.elapsed()))
+}
+
+pub(crate) async fn stream(
+    connector: &DuckDbConnector,
+    sql: &str,
+    limits: Limits,
+    rows: RowSender,
+) -> Result<bool, ConnectorError> {
+    Ok(on_a_slot(connector, sql, limits, Some(rows)).await?.truncated())
+}
+
+/// Runs the query on a blocking thread holding one of the connector's slots, interrupting
+/// DuckDB when the timeout passes or the caller goes away.
+async fn on_a_slot(
+    connector: &DuckDbConnector,
+    sql: &str,
+    limits: Limits,
+    sender: Option<RowSender>,
+) -> Result<ResultBuilder, ConnectorError> {
     // The permit moves into the blocking task: a slot is free only once DuckDB's work on
     // that thread has ended, not merely when the caller stopped waiting.
     let slot =
@@ -38,17 +59,15 @@ pub(crate) async fn execute(
     let connection = connector.connection()?;
     let mut guard = InterruptOnDrop { handle: connection.interrupt_handle(), armed: true };
     let sql = sql.to_owned();
-    let started = Instant::now();
     let mut task = tokio::task::spawn_blocking(move || {
-        let result = run(&connection, &sql, limits);
+        let result = run(&connection, &sql, limits, sender.as_ref());
         drop(slot);
         result
     });
     match tokio::time::timeout(limits.timeout, &mut task).await {
         Ok(joined) => {
             guard.armed = false;
-            let builder = joined.map_err(|e| ConnectorError::Internal(format!("DuckDB task failed: {e}")))??;
-            Ok(builder.finish(started.elapsed()))
+            joined.map_err(|e| ConnectorError::Internal(format!("DuckDB task failed: {e}")))?
         }
         Err(_) => {
             // Interrupt, then wait for DuckDB to give the thread back, so a timed-out query
@@ -63,7 +82,13 @@ pub(crate) async fn execute(
     }
 }
 
-fn run(connection: &Connection, sql: &str, limits: Limits) -> Result<ResultBuilder, ConnectorError> {
+/// Reads the rows into a builder; with a sender, hands them on in batches as they come.
+fn run(
+    connection: &Connection,
+    sql: &str,
+    limits: Limits,
+    sender: Option<&RowSender>,
+) -> Result<ResultBuilder, ConnectorError> {
     let query_error = |e: duckdb::Error| ConnectorError::Query(e.to_string());
     let mut statement = connection.prepare(sql).map_err(query_error)?;
     let mut rows = statement.query([]).map_err(query_error)?;
@@ -80,6 +105,11 @@ fn run(connection: &Connection, sql: &str, limits: Limits) -> Result<ResultBuild
             .collect(),
         None => Vec::new(),
     };
+    // A receiver that went away means the export was abandoned: stop reading.
+    let send = |batch| sender.is_none_or(|sender| sender.blocking_send(batch).is_ok());
+    if !send(RowBatch::Columns(columns.clone())) {
+        return Ok(ResultBuilder::new(columns, limits));
+    }
     let mut builder = ResultBuilder::new(columns, limits);
     while let Some(row) = rows.next().map_err(query_error)? {
         let values = (0..builder.columns().len())
@@ -91,6 +121,17 @@ fn run(connection: &Connection, sql: &str, limits: Limits) -> Result<ResultBuild
         if !builder.push(values) {
             break;
         }
+        if sender.is_some()
+            && let Some(batch) = builder.take_batch(STREAM_BATCH)
+            && !send(RowBatch::Rows(batch))
+        {
+            break;
+        }
+    }
+    if sender.is_some()
+        && let Some(batch) = builder.take_batch(1)
+    {
+        send(RowBatch::Rows(batch));
     }
     Ok(builder)
 }

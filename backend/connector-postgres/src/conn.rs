@@ -3,7 +3,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Timeouts};
 use kurobe_connector::{
-    Connector, ConnectorError, Dialect, ExecRequest, IntrospectOptions, QueryResult, Schema, ServerInfo,
+    Connector, ConnectorError, Dialect, ExecRequest, IntrospectOptions, QueryResult, RowSender, Schema, ServerInfo,
 };
 use tokio_postgres::NoTls;
 
@@ -87,5 +87,9 @@ impl Connector for PostgresConnector {
 
     async fn execute(&self, sql: &str, request: &ExecRequest) -> Result<QueryResult, ConnectorError> {
         execute::execute(self, sql, request).await
+    }
+
+    async fn stream(&self, sql: &str, request: &ExecRequest, rows: RowSender) -> Result<bool, ConnectorError> {
+        execute::stream(self, sql, request, rows).await
     }
 }

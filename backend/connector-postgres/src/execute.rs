@@ -1,7 +1,7 @@
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::{Object, PoolError};
-use kurobe_connector::{Column, ConnectorError, ExecRequest, QueryResult, ResultBuilder};
+use kurobe_connector::{Column, ConnectorError, ExecRequest, QueryResult, ResultBuilder, RowBatch, RowSender};
 use tokio_postgres::{CancelToken, NoTls, error::SqlState};
 
 use crate::{PostgresConnector, types};
@@ -80,22 +80,42 @@ pub(crate) async fn execute(
     sql: &str,
     request: &ExecRequest,
 ) -> Result<QueryResult, ConnectorError> {
+    let started = Instant::now();
+    Ok(with_cancellation(connector, sql, request, None).await?.finish(started.elapsed()))
+}
+
+pub(crate) async fn stream(
+    connector: &PostgresConnector,
+    sql: &str,
+    request: &ExecRequest,
+    rows: RowSender,
+) -> Result<bool, ConnectorError> {
+    Ok(with_cancellation(connector, sql, request, Some(&rows)).await?.truncated())
+}
+
+/// Runs the query on a pooled connection, cancelling it on the server when the timeout
+/// passes or the caller goes away.
+async fn with_cancellation(
+    connector: &PostgresConnector,
+    sql: &str,
+    request: &ExecRequest,
+    sender: Option<&RowSender>,
+) -> Result<ResultBuilder, ConnectorError> {
     for (name, _) in &request.settings {
         check_setting_name(name)?;
     }
-    let started = Instant::now();
     let client = connector.pool.get().await.map_err(pool_error)?;
     let mut running = Running { cancel: client.cancel_token(), client: Some(client), armed: true };
     let outcome = {
         let client = running.client.as_mut().ok_or_else(|| ConnectorError::Internal("no client".into()))?;
-        tokio::time::timeout(request.limits.timeout + CLIENT_MARGIN, run(client, sql, request)).await
+        tokio::time::timeout(request.limits.timeout + CLIENT_MARGIN, run(client, sql, request, sender)).await
     };
     match outcome {
         // An error from the server leaves the connection usable: the dropped transaction
         // rolls itself back before the connection serves anything else.
         Ok(result) => {
             running.armed = false;
-            Ok(result?.finish(started.elapsed()))
+            result
         }
         Err(_) => Err(ConnectorError::Timeout(request.limits.timeout)),
     }
@@ -105,7 +125,13 @@ pub(crate) async fn execute(
 /// cut by the row cap is never sent whole.
 const BATCH: usize = 1_000;
 
-async fn run(client: &mut Object, sql: &str, request: &ExecRequest) -> Result<ResultBuilder, ConnectorError> {
+/// Reads the rows into a builder; with a sender, hands each fetched batch on.
+async fn run(
+    client: &mut Object,
+    sql: &str,
+    request: &ExecRequest,
+    sender: Option<&RowSender>,
+) -> Result<ResultBuilder, ConnectorError> {
     let limits = request.limits;
     let error = |e: tokio_postgres::Error| query_error(&e, limits.timeout);
     let transaction = client.build_transaction().read_only(true).start().await.map_err(error)?;
@@ -129,7 +155,12 @@ async fn run(client: &mut Object, sql: &str, request: &ExecRequest) -> Result<Re
             data_type: types::data_type(c.type_()),
             native_type: c.type_().name().to_owned(),
         })
-        .collect();
+        .collect::<Vec<_>>();
+    if let Some(sender) = sender
+        && sender.send(RowBatch::Columns(columns.clone())).await.is_err()
+    {
+        return Ok(ResultBuilder::new(columns, limits));
+    }
     let mut builder = ResultBuilder::new(columns, limits);
     let portal = transaction.bind(&statement, &[]).await.map_err(error)?;
     let batch = limits.max_rows.saturating_add(1).min(BATCH);
@@ -145,9 +176,21 @@ async fn run(client: &mut Object, sql: &str, request: &ExecRequest) -> Result<Re
                 break 'fetch;
             }
         }
+        // A receiver that went away means the export was abandoned: stop fetching.
+        if let Some(sender) = sender
+            && let Some(rows) = builder.take_batch(1)
+            && sender.send(RowBatch::Rows(rows)).await.is_err()
+        {
+            break;
+        }
         if complete {
             break;
         }
+    }
+    if let Some(sender) = sender
+        && let Some(rows) = builder.take_batch(1)
+    {
+        sender.send(RowBatch::Rows(rows)).await.ok();
     }
     transaction.rollback().await.map_err(error)?;
     Ok(builder)

@@ -10,7 +10,10 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
-use kurobe_connector::{Connector, ConnectorError, DataType, ExecRequest, IntrospectOptions, Limits, TableKind, Value};
+use kurobe_connector::{
+    Connector, ConnectorError, DataType, ExecRequest, IntrospectOptions, Limits, RowBatch, STREAM_BATCH, TableKind,
+    Value,
+};
 use kurobe_duckdb::{DuckDbConnector, DuckDbSource};
 use kurobe_postgres::{PostgresConfig, PostgresConnector};
 use kurobe_trino::{TrinoAuth, TrinoConfig, TrinoConnector};
@@ -348,6 +351,56 @@ async fn the_row_cap_truncates_and_says_so() {
         assert_eq!(capped.rows[9], vec![Value::Int(10)], "{}", engine.name);
         let whole = engine.connector.execute(&sql, &request(Duration::from_secs(30), 100)).await.unwrap();
         assert_eq!((whole.rows.len(), whole.truncated), (100, false), "{}", engine.name);
+    }
+}
+
+/// Streams a query into batches the test reads slowly: (columns, rows, batches, truncated).
+async fn stream(engine: &Engine, sql: &str, max_rows: usize) -> (Vec<String>, usize, usize, bool) {
+    let (sender, mut receiver) = tokio::sync::mpsc::channel(1);
+    let reader = async {
+        let (mut columns, mut rows, mut batches) = (Vec::new(), 0, 0);
+        while let Some(batch) = receiver.recv().await {
+            match batch {
+                RowBatch::Columns(names) => {
+                    assert_eq!((rows, batches), (0, 0), "{}: columns come first", engine.name);
+                    columns = names.into_iter().map(|c| c.name).collect();
+                }
+                RowBatch::Rows(batch) => {
+                    assert!(batch.len() <= STREAM_BATCH.max(10_000), "{}", engine.name);
+                    rows += batch.len();
+                    batches += 1;
+                }
+            }
+        }
+        (columns, rows, batches)
+    };
+    let limits = request(Duration::from_secs(60), max_rows);
+    let (truncated, (columns, rows, batches)) = tokio::join!(engine.connector.stream(sql, &limits, sender), reader);
+    (columns, rows, batches, truncated.unwrap())
+}
+
+#[tokio::test]
+async fn a_stream_hands_rows_on_in_batches_within_the_row_cap() {
+    for engine in engines().await {
+        let sql = format!("SELECT a.id AS a, b.id AS b FROM {0}.orders a CROSS JOIN {0}.orders b", engine.schema);
+        let (columns, rows, batches, truncated) = stream(&engine, &sql, 1_000_000).await;
+        assert_eq!((columns, rows, truncated), (vec!["a".into(), "b".into()], 10_000, false), "{}", engine.name);
+        assert!(batches > 1, "{}: {batches} batches", engine.name);
+        let (_, rows, _, truncated) = stream(&engine, &sql, 2_500).await;
+        assert_eq!((rows, truncated), (2_500, true), "{}", engine.name);
+
+        // A reader that goes away stops the query instead of blocking it.
+        let (sender, mut receiver) = tokio::sync::mpsc::channel(1);
+        let started = Instant::now();
+        let limits = request(Duration::from_secs(60), 1_000_000);
+        let streaming = engine.connector.stream(&sql, &limits, sender);
+        let abandon = async {
+            receiver.recv().await;
+            drop(receiver);
+        };
+        let (outcome, ()) = tokio::join!(streaming, abandon);
+        outcome.unwrap();
+        assert!(started.elapsed() < Duration::from_secs(20), "{}", engine.name);
     }
 }
 

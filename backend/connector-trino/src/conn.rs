@@ -7,7 +7,7 @@ use std::{
 use async_trait::async_trait;
 use kurobe_connector::{
     Column, Connector, ConnectorError, DataType, Dialect, ExecRequest, IntrospectOptions, QueryResult, ResultBuilder,
-    Schema, ServerInfo,
+    RowBatch, RowSender, Schema, ServerInfo,
 };
 use trino_rust_client::{Client, ClientBuilder, Row, auth::Auth, error::Error as TrinoError, models::QueryResultData};
 use url::Url;
@@ -145,14 +145,25 @@ impl Drop for CancelOnDrop {
     }
 }
 
+/// Hands the rows held on to a streaming caller; `false` when it went away.
+async fn hand_on(builder: &mut Option<ResultBuilder>, sender: Option<&RowSender>) -> bool {
+    let Some(sender) = sender else { return true };
+    match builder.as_mut().and_then(|b| b.take_batch(1)) {
+        Some(rows) => sender.send(RowBatch::Rows(rows)).await.is_ok(),
+        None => true,
+    }
+}
+
 /// Follows the query's pages into `builder`, recording its id in `guard` as soon as Trino
-/// assigns one. Stops (and leaves the guard to cancel the rest) once a cap is reached.
+/// assigns one; with a sender, hands each page's rows on. Stops (and leaves the guard to
+/// cancel the rest) once a cap is reached or the receiver went away.
 async fn run(
     client: &Client,
     sql: &str,
     request: &ExecRequest,
     guard: &mut CancelOnDrop,
     builder: &mut Option<ResultBuilder>,
+    sender: Option<&RowSender>,
 ) -> Result<(), ConnectorError> {
     let timeout = request.limits.timeout;
     let mut page = client.get::<Row>(sql).await.map_err(|e| error(&e, timeout))?;
@@ -172,7 +183,12 @@ async fn run(
                     data_type: DataType::from_sql_name(&c.ty),
                     native_type: c.ty.clone(),
                 })
-                .collect();
+                .collect::<Vec<_>>();
+            if let Some(sender) = sender
+                && sender.send(RowBatch::Columns(columns.clone())).await.is_err()
+            {
+                return Ok(());
+            }
             *builder = Some(ResultBuilder::new(columns, request.limits));
         }
         if let (Some(data), Some(result)) = (page.data.take(), builder.as_mut()) {
@@ -193,9 +209,13 @@ async fn run(
                     .collect();
                 if !result.push(values) {
                     // The caps are reached: the guard, still armed, cancels the rest.
+                    hand_on(builder, sender).await;
                     return Ok(());
                 }
             }
+        }
+        if !hand_on(builder, sender).await {
+            return Ok(());
         }
         match page.next_uri.take() {
             Some(next) => page = client.get_next::<Row>(&next).await.map_err(|e| error(&e, timeout))?,
@@ -243,15 +263,30 @@ impl Connector for TrinoConnector {
 
     async fn execute(&self, sql: &str, request: &ExecRequest) -> Result<QueryResult, ConnectorError> {
         let started = Instant::now();
+        Ok(self.with_cancellation(sql, request, None).await?.finish(started.elapsed()))
+    }
+
+    async fn stream(&self, sql: &str, request: &ExecRequest, rows: RowSender) -> Result<bool, ConnectorError> {
+        Ok(self.with_cancellation(sql, request, Some(&rows)).await?.truncated())
+    }
+}
+
+impl TrinoConnector {
+    /// Runs the query, cancelling it on the coordinator when the timeout passes or the
+    /// caller goes away.
+    async fn with_cancellation(
+        &self,
+        sql: &str,
+        request: &ExecRequest,
+        sender: Option<&RowSender>,
+    ) -> Result<ResultBuilder, ConnectorError> {
         let timeout = request.limits.timeout;
         let client = self.client(timeout)?;
         let mut guard = CancelOnDrop { client: client.clone(), query_id: None, armed: true };
         let mut builder = None;
-        let outcome = tokio::time::timeout(timeout, run(&client, sql, request, &mut guard, &mut builder)).await;
+        let outcome = tokio::time::timeout(timeout, run(&client, sql, request, &mut guard, &mut builder, sender)).await;
         match outcome {
-            Ok(Ok(())) => {
-                Ok(builder.unwrap_or_else(|| ResultBuilder::new(Vec::new(), request.limits)).finish(started.elapsed()))
-            }
+            Ok(Ok(())) => Ok(builder.unwrap_or_else(|| ResultBuilder::new(Vec::new(), request.limits))),
             Ok(Err(err)) => Err(err),
             Err(_) => {
                 // Cancel before answering, so a timed-out query is gone when the caller hears of it.

@@ -3,7 +3,7 @@ use std::fmt;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::{ConnectorError, ExecRequest, IntrospectOptions, QueryResult, Schema};
+use crate::{ConnectorError, ExecRequest, IntrospectOptions, QueryResult, RowSender, Schema};
 
 /// The SQL dialect a connector speaks; the guard parses and renders in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -50,4 +50,10 @@ pub trait Connector: Send + Sync + fmt::Debug {
 
     /// Runs one read-only query within the request's limits.
     async fn execute(&self, sql: &str, request: &ExecRequest) -> Result<QueryResult, ConnectorError>;
+
+    /// Runs one read-only query and sends its columns, then its rows in batches, as they
+    /// are read — for exports, which must never hold a whole result. The row cap and the
+    /// timeout apply; the byte cap applies per batch. Returns whether the row cap cut the
+    /// result. A receiver that goes away stops the query.
+    async fn stream(&self, sql: &str, request: &ExecRequest, rows: RowSender) -> Result<bool, ConnectorError>;
 }

@@ -14,6 +14,6 @@ mod value;
 pub use connector::{Connector, Dialect, ServerInfo};
 pub use error::ConnectorError;
 pub use request::{ExecRequest, IntrospectOptions, Limits, LimitsError};
-pub use result::{Column, DataType, QueryResult, ResultBuilder};
+pub use result::{Column, DataType, QueryResult, ResultBuilder, RowBatch, RowSender, STREAM_BATCH};
 pub use schema::{ColumnInfo, ForeignKey, Schema, Table, TableKind};
 pub use value::Value;

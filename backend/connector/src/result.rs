@@ -65,7 +65,23 @@ pub struct QueryResult {
     pub elapsed: Duration,
 }
 
-/// Collects rows up to the row and byte caps, so every connector truncates alike.
+/// What a streamed query hands on: its columns first, then rows in batches.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowBatch {
+    Columns(Vec<Column>),
+    Rows(Vec<Vec<Value>>),
+}
+
+/// The sending side of a streamed query; a full channel pauses the query, a closed one
+/// stops it.
+pub type RowSender = tokio::sync::mpsc::Sender<RowBatch>;
+
+/// Rows per batch of a stream.
+pub const STREAM_BATCH: usize = 1_000;
+
+/// Collects rows up to the row and byte caps, so every connector truncates alike. A
+/// streaming builder keeps rows only until [`ResultBuilder::take_batch`] hands them on: the
+/// row cap counts every row, the byte cap only the rows it holds.
 #[derive(Debug)]
 pub struct ResultBuilder {
     columns: Vec<Column>,
@@ -73,11 +89,28 @@ pub struct ResultBuilder {
     bytes: usize,
     limits: Limits,
     truncated: bool,
+    /// Rows already handed on by a streaming builder.
+    handed_on: usize,
 }
 
 impl ResultBuilder {
     pub fn new(columns: Vec<Column>, limits: Limits) -> Self {
-        Self { columns, rows: Vec::new(), bytes: 0, limits, truncated: false }
+        Self { columns, rows: Vec::new(), bytes: 0, limits, truncated: false, handed_on: 0 }
+    }
+
+    /// The rows held once there are at least `at_least` of them (any, with 1), for a
+    /// streaming caller to send on.
+    pub fn take_batch(&mut self, at_least: usize) -> Option<Vec<Vec<Value>>> {
+        if self.rows.is_empty() || self.rows.len() < at_least {
+            return None;
+        }
+        self.bytes = 0;
+        self.handed_on += self.rows.len();
+        Some(std::mem::take(&mut self.rows))
+    }
+
+    pub fn truncated(&self) -> bool {
+        self.truncated
     }
 
     pub fn columns(&self) -> &[Column] {
@@ -88,7 +121,7 @@ impl ResultBuilder {
     /// (the row that hit the cap is not kept, and the result is marked truncated).
     pub fn push(&mut self, row: Vec<Value>) -> bool {
         let size: usize = row.iter().map(Value::approx_size).sum();
-        if self.rows.len() >= self.limits.max_rows || self.bytes + size > self.limits.max_bytes {
+        if self.handed_on + self.rows.len() >= self.limits.max_rows || self.bytes + size > self.limits.max_bytes {
             self.truncated = true;
             return false;
         }
@@ -121,6 +154,22 @@ mod tests {
         assert!(builder.push(vec![Value::Text("x".repeat(100))]));
         assert!(!builder.push(vec![Value::Text("y".repeat(100))]));
         assert!(builder.finish(Duration::ZERO).truncated);
+    }
+
+    #[test]
+    fn a_streaming_builder_caps_every_row_but_holds_only_a_batch() {
+        let limits = Limits { max_rows: 5, max_bytes: 100, ..Limits::default() };
+        let mut builder = ResultBuilder::new(vec![], limits);
+        let mut sent = 0;
+        for i in 0..10 {
+            if !builder.push(vec![Value::Text("x".repeat(30))]) {
+                break;
+            }
+            assert_eq!(builder.take_batch(2).map(|b| b.len()), (i % 2 == 1).then_some(2));
+            sent += usize::from(i % 2 == 1) * 2;
+        }
+        assert_eq!(sent + builder.take_batch(1).map_or(0, |b| b.len()), 5);
+        assert!(builder.truncated());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! `kurobe ask --url` all come through [`run`].
 
 pub mod cache;
+pub mod export;
 mod generate;
 mod record;
 
@@ -86,7 +87,36 @@ pub(crate) struct Source<'a> {
     pub max_rows: u64,
 }
 
-impl Source<'_> {
+impl<'a> Source<'a> {
+    /// The caller's data source, with its schema, connector and limits.
+    pub async fn open(state: &'a AppState, principal: &'a Principal, datasource_id: Uuid) -> Result<Self, ApiError> {
+        let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
+        let record = tx.data_source(datasource_id).await?.ok_or(ApiError::NotFound("data source"))?;
+        tx.commit().await?;
+        let (schema_generation, schema) = schemas::current(state, &record).await?;
+        let connector = state.datasources.connector(&record, &state.master_keys, &state.settings.connectors).await?;
+        let limits = parse_limits(&record.limits);
+        let request = ExecRequest {
+            limits: Limits {
+                timeout: std::time::Duration::from_secs(limits.timeout_seconds.into()),
+                max_rows: limits.max_rows as usize,
+                ..Limits::default()
+            },
+            settings: context_settings(state, principal, &record).await?,
+        };
+        Ok(Source {
+            state,
+            principal,
+            schema_generation,
+            schema,
+            connector,
+            request,
+            cache_ttl_seconds: limits.cache_ttl_seconds,
+            max_rows: limits.max_rows.into(),
+            record,
+        })
+    }
+
     /// Checks SQL with the guard in the connector's dialect, against the known schema.
     pub fn guard(&self, sql: &str) -> Result<kurobe_guard::Guarded, kurobe_guard::Refusal> {
         kurobe_guard::check(sql, self.connector.dialect(), &self.schema, self.max_rows)
@@ -190,31 +220,7 @@ pub async fn run(
     require(principal, Permission::QueriesRun)?;
     check_input(&input)?;
     let started = Instant::now();
-    let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
-    let record = tx.data_source(datasource_id).await?.ok_or(ApiError::NotFound("data source"))?;
-    tx.commit().await?;
-    let (schema_generation, schema) = schemas::current(state, &record).await?;
-    let connector = state.datasources.connector(&record, &state.master_keys, &state.settings.connectors).await?;
-    let limits = parse_limits(&record.limits);
-    let request = ExecRequest {
-        limits: Limits {
-            timeout: std::time::Duration::from_secs(limits.timeout_seconds.into()),
-            max_rows: limits.max_rows as usize,
-            ..Limits::default()
-        },
-        settings: context_settings(state, principal, &record).await?,
-    };
-    let source = Source {
-        state,
-        principal,
-        schema_generation,
-        schema,
-        connector,
-        request,
-        cache_ttl_seconds: limits.cache_ttl_seconds,
-        max_rows: limits.max_rows.into(),
-        record,
-    };
+    let source = Source::open(state, principal, datasource_id).await?;
     let recorder = Recorder::new(state, audit, principal, &source.record, &input, started);
     match answer(&source, &input, events, started).await {
         Ok((mut response, generated_sql)) => {

@@ -96,6 +96,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(queries::ask_question))
         .routes(routes!(queries::run_sql))
         .routes(routes!(queries::rerun))
+        .routes(routes!(queries::export_csv))
         .routes(routes!(history::list))
         .routes(routes!(history::get))
         .routes(routes!(saved::list, saved::create))

@@ -21,8 +21,8 @@ use uuid::Uuid;
 
 use super::{ApiError, Auth, Json, Path, require};
 use crate::{
-    ask::{self, Input},
-    audit::{Audit, spawn_in_request},
+    ask::{self, Input, Source},
+    audit::{Actor, Audit, spawn_in_request},
     state::AppState,
 };
 
@@ -146,4 +146,40 @@ pub async fn rerun(
         (None, None) => return Err(ApiError::NotFound("query")),
     };
     respond(state, audit, principal, datasource_id, input, wants_stream(&headers)).await
+}
+
+/// The result of a query as CSV, read again from the warehouse and streamed: the SQL is
+/// guarded again, and the data source's row cap applies.
+#[utoipa::path(get, path = "/v1/queries/{id}/result.csv", tag = "queries", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "A query of the history that succeeded")),
+    responses(
+    (status = 200, description = "RFC 4180 CSV with a header row", body = String, content_type = "text/csv"),
+    (status = 404, description = "No such query", body = ErrorBody),
+    (status = 409, description = "The query did not succeed, so it has no result", body = ErrorBody),
+    (status = 422, description = "`sql_refused`: the SQL no longer passes the guard", body = ErrorBody),
+))]
+pub async fn export_csv(
+    State(state): State<AppState>,
+    audit: Audit,
+    Auth(principal): Auth,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    audit.action("query.export", Some(id.to_string()));
+    require(&principal, Permission::QueriesRun)?;
+    let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
+    let query = tx.query(id).await?.ok_or(ApiError::NotFound("query"))?;
+    tx.commit().await?;
+    let (Some(datasource_id), Some(sql), "succeeded") = (query.datasource_id, query.sql, query.status.as_str()) else {
+        return Err(ApiError::conflict("only a query that succeeded has a result to export"));
+    };
+    let source = Source::open(&state, &principal, datasource_id).await?;
+    let body = ask::export::csv(&source, &sql)?;
+    let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
+    audit.success(&mut tx, Actor::from(&principal), serde_json::json!({ "query_id": id })).await?;
+    tx.commit().await?;
+    let headers = [
+        (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+        (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"kurobe-{id}.csv\"")),
+    ];
+    Ok((headers, axum::body::Body::from_stream(body)).into_response())
 }

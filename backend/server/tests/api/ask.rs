@@ -348,3 +348,43 @@ async fn an_upvoted_answer_becomes_an_example_the_engine_is_shown() {
     let example = format!("```sql\n{REGIONS_SQL}\n```");
     assert_eq!(contents[1..], ["How many orders per region?", example.as_str(), "orders per region last year"]);
 }
+
+#[tokio::test]
+async fn a_result_exports_as_streamed_csv() {
+    let (app, _dir, owner, id) = app_with_demo_settings(settings()).await;
+    let sql = "SELECT o.order_id, o.status, 'say \"hi\", twice' AS note FROM retail.orders o \
+        CROSS JOIN retail.regions r ORDER BY o.order_id, r.region_id";
+    let answer = app
+        .post("/v1/sql", Some(&owner.token), json!({ "datasource_id": id, "sql": sql }))
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    let path = format!("/v1/queries/{}/result.csv", answer["query_id"].as_str().unwrap());
+    let csv = app.get(&path, &owner.token).await.expect(StatusCode::OK);
+    assert!(csv.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
+    assert!(csv.headers[header::CONTENT_DISPOSITION].to_str().unwrap().contains(".csv"));
+    let text = csv.body.as_str().unwrap();
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines[0], "order_id,status,note");
+    assert_eq!(lines.len() - 1, answer["row_count"].as_u64().unwrap() as usize);
+    assert!(lines.len() > 1_001, "more than one batch: {}", lines.len());
+    let first = &answer["rows"][0];
+    assert_eq!(lines[1], format!("{},{},\"say \"\"hi\"\", twice\"", first[0], first[1].as_str().unwrap()));
+    assert_eq!(app.audit_rows("query.export").await.len(), 1);
+
+    // Only a query that succeeded has a result, and only its organisation reads it.
+    let refused = app
+        .post("/v1/sql", Some(&owner.token), json!({ "datasource_id": id, "sql": "DROP TABLE retail.orders" }))
+        .await
+        .expect(StatusCode::UNPROCESSABLE_ENTITY);
+    let refused_id = sqlx::query_scalar::<_, uuid::Uuid>("SELECT id FROM query_history WHERE status = 'refused'")
+        .fetch_one(&app.db.owner)
+        .await
+        .unwrap();
+    drop(refused);
+    app.get(&format!("/v1/queries/{refused_id}/result.csv"), &owner.token)
+        .await
+        .expect_error(StatusCode::CONFLICT, "conflict");
+    let outsider = app.signup("outsider@example.com", "Elsewhere").await;
+    app.get(&path, &outsider.token).await.expect_error(StatusCode::NOT_FOUND, "not_found");
+}
