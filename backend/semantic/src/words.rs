@@ -60,6 +60,10 @@ pub fn singular(word: &str) -> String {
     if word.len() <= 3 || looks_singular(word) || !word.ends_with('s') {
         return word.to_owned();
     }
+    // "statuses", "buses": the singular ends in "us", which the rule below keeps.
+    if let Some(stem) = word.strip_suffix("uses") {
+        return format!("{stem}us");
+    }
     if let Some(stem) = word.strip_suffix("ies") {
         return format!("{stem}y");
     }
@@ -114,6 +118,7 @@ mod tests {
             ("branch", "branches"),
             ("person", "people"),
             ("day", "days"),
+            ("status", "statuses"),
         ] {
             assert_eq!(singular(many), one);
             assert_eq!(plural(one), many);

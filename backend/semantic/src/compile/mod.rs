@@ -430,8 +430,8 @@ fn filter_expr(filter: &Filter, target: Expr, kind: DimensionKind) -> Result<Exp
     }
 }
 
-/// ORDER BY items: the query's order, then (when a limit cuts the result) the remaining
-/// dimensions, so that ties cut the same way on every run and every engine.
+/// ORDER BY items: the query's order, then (when there is an order or a limit) the
+/// remaining dimensions, so that ties sort and cut the same way on every run and engine.
 fn order_by(
     model: &SemanticModel,
     query: &SemanticQuery,
@@ -467,7 +467,7 @@ fn order_by(
         ordered.push(index);
         items.push(format!("{} ASC", sql::ident(&outputs[index].column.name)));
     }
-    if query.limit.is_some() {
+    if query.limit.is_some() || !query.order.is_empty() {
         for (index, output) in outputs.iter().enumerate() {
             let is_group = matches!(output.column.role, ColumnRole::Dimension | ColumnRole::TimeDimension);
             if is_group && !ordered.contains(&index) {

@@ -1,4 +1,5 @@
-//! Databases for the tests, in DuckDB.
+//! Databases for the tests, in DuckDB: the demo retail data, and a clinic in another
+//! naming style.
 
 use kurobe_connector::{Connector, IntrospectOptions, Schema};
 use kurobe_demo::{ScaleFactor, Table, write_csv};
@@ -16,6 +17,16 @@ pub async fn demo(scale: f64) -> (DuckDbConnector, Schema) {
             conn.execute_batch(&format!("COPY retail.{} FROM '{}' (HEADER)", table.name(), path.display()))?;
         }
         Ok(())
+    })
+    .unwrap();
+    let schema = connector.introspect(&IntrospectOptions::default()).await.unwrap();
+    (connector, schema)
+}
+
+/// The clinic database of `eval/clinic.sql`: another domain, CamelCase names.
+pub async fn clinic() -> (DuckDbConnector, Schema) {
+    let connector = DuckDbConnector::open_with_setup(DuckDbSource::Memory, |conn| {
+        conn.execute_batch(include_str!("../../eval/clinic.sql"))
     })
     .unwrap();
     let schema = connector.introspect(&IntrospectOptions::default()).await.unwrap();

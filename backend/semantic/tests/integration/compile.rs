@@ -45,7 +45,7 @@ const CASES: &[(&str, &str)] = &[
          JOIN retail.orders o ON i.order_id = o.order_id JOIN retail.stores s ON o.store_id = s.store_id GROUP BY s.store_type",
     ),
     (
-        r#"{"measures":["completion_rate","orders.completed_orders"],"dimensions":["customers.segment"]}"#,
+        r#"{"measures":["completion_rate","orders.completed_order_count"],"dimensions":["customers.segment"]}"#,
         "SELECT c.segment, count(*) FILTER (WHERE o.status = 'completed') / count(*), count(*) FILTER (WHERE o.status = 'completed')
          FROM retail.orders o JOIN retail.customers c ON o.customer_id = c.customer_id GROUP BY c.segment",
     ),
