@@ -184,3 +184,35 @@ pub struct DataSourceSchema {
     pub generation: i64,
     pub schema: kurobe_connector::Schema,
 }
+
+/// "Rows of `table` that members with one of `roles` may see satisfy `predicate`." The
+/// predicate is SQL over the table's columns with placeholders for the caller's values —
+/// `{{user.id}}`, `{{user.email}}`, `{{user.role}}`, `{{org.id}}`,
+/// `{{user.attributes.<name>}}` — which enter the query as string literals, never as SQL.
+/// The guard injects it wherever the table appears: joins, CTEs, subqueries, set
+/// operations. A member without a value the predicate needs gets no answer, not all rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RowPolicy {
+    /// `schema.table`, as introspection names it.
+    #[cfg_attr(feature = "openapi", schema(example = "retail.orders"))]
+    pub table: String,
+    /// The roles the policy applies to; members with other roles see every row.
+    pub roles: Vec<crate::Role>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            example = "store_id IN (SELECT store_id FROM retail.stores WHERE region_id = CAST({{user.attributes.region_id}} AS INTEGER))"
+        )
+    )]
+    pub predicate: String,
+}
+
+/// Every row policy of a data source.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RowPolicies {
+    pub policies: Vec<RowPolicy>,
+}

@@ -11,6 +11,8 @@ pub struct Member {
     pub display_name: Option<String>,
     pub role: Role,
     pub joined_at: DateTime<Utc>,
+    /// Values row policies read as `{{user.attributes.<name>}}`, e.g. a region.
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 /// Adds a member. An existing account is added as it is; for a new email an account is
@@ -29,5 +31,7 @@ pub struct AddMemberRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMemberRequest {
-    pub role: Role,
+    pub role: Option<Role>,
+    /// Replaces the member's attributes.
+    pub attributes: Option<std::collections::BTreeMap<String, String>>,
 }

@@ -17,4 +17,4 @@ mod guard;
 mod policy;
 
 pub use guard::{Guarded, Refusal, check, check_with_policies};
-pub use policy::RowPolicy;
+pub use policy::{RowPolicy, validate as validate_policy};

@@ -14,6 +14,8 @@ use sqlparser::{
     parser::Parser,
 };
 
+use kurobe_connector::catalog::qualified;
+
 use crate::Refusal;
 
 /// "Rows of `schema.table` this caller may see satisfy `predicate`." The predicate is SQL
@@ -160,6 +162,27 @@ impl VisitorMut for Injector<'_> {
             }
         }
     }
+}
+
+/// Checks a policy before it is stored: its table is known, its predicate parses, and a
+/// query filtered by it (with every placeholder given an empty value) passes the guard.
+pub fn validate(
+    policy: &RowPolicy,
+    dialect: kurobe_connector::Dialect,
+    schema: &kurobe_connector::Schema,
+) -> Result<(), Refusal> {
+    if schema.table(&policy.schema, &policy.table).is_none() {
+        return Err(Refusal::Policy(format!("no table {}.{} is known", policy.schema, policy.table)));
+    }
+    let mut values = BTreeMap::new();
+    let mut rest = policy.predicate.as_str();
+    while let Some(start) = rest.find("{{") {
+        let end = rest[start..].find("}}").map_or(rest.len(), |e| start + e);
+        values.insert(rest[start + 2..end].trim().to_owned(), String::new());
+        rest = &rest[(end + 2).min(rest.len())..];
+    }
+    let probe = format!("SELECT 1 FROM {}", qualified(&policy.schema, &policy.table));
+    crate::check_with_policies(&probe, dialect, schema, 1, std::slice::from_ref(policy), &values).map(drop)
 }
 
 /// Applies every policy to the query.

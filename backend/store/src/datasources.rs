@@ -21,6 +21,8 @@ pub struct DataSourceRecord {
     pub schema_generation: i64,
     pub schema_refreshed_at: Option<DateTime<Utc>>,
     pub schema_tables: Option<i64>,
+    /// A JSON array of row policies, validated by the server before it is stored.
+    pub row_policies: serde_json::Value,
 }
 
 // Written by hand: even ciphertext stays out of logs.
@@ -87,6 +89,7 @@ struct Row {
     schema_generation: Option<i64>,
     schema_refreshed_at: Option<DateTime<Utc>>,
     schema_tables: Option<i64>,
+    row_policies: serde_json::Value,
 }
 
 impl From<Row> for DataSourceRecord {
@@ -111,6 +114,7 @@ impl From<Row> for DataSourceRecord {
             schema_generation: r.schema_generation.unwrap_or(0),
             schema_refreshed_at: r.schema_refreshed_at,
             schema_tables: r.schema_tables,
+            row_policies: r.row_policies,
         }
     }
 }
@@ -118,7 +122,7 @@ impl From<Row> for DataSourceRecord {
 const SELECT: &str = "SELECT d.id, d.org_id, d.name, d.kind, d.config, d.limits, d.credentials, d.credentials_key_version, \
      d.config_version, d.created_at, d.updated_at, h.status AS health_status, h.error AS health_error, \
      h.latency_ms AS health_latency_ms, h.checked_at AS health_checked_at, s.generation AS schema_generation, \
-     s.refreshed_at AS schema_refreshed_at, jsonb_array_length(s.snapshot -> 'tables')::bigint AS schema_tables \
+     s.refreshed_at AS schema_refreshed_at, jsonb_array_length(s.snapshot -> 'tables')::bigint AS schema_tables, d.row_policies \
      FROM data_sources d \
      LEFT JOIN data_source_health h ON h.datasource_id = d.id \
      LEFT JOIN data_source_schemas s ON s.datasource_id = d.id \
@@ -147,6 +151,16 @@ impl Scoped {
         let row: Option<Row> =
             sqlx::query_as(&format!("{SELECT} AND d.id = $1")).bind(id).fetch_optional(&mut *self.tx).await?;
         Ok(row.map(Into::into))
+    }
+
+    /// Replaces the data source's row policies; `false` when no such data source is visible.
+    pub async fn set_row_policies(&mut self, id: Uuid, policies: &serde_json::Value) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE data_sources SET row_policies = $2 WHERE id = $1 AND org_id = current_org_id()")
+            .bind(id)
+            .bind(policies)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn data_sources(&mut self) -> Result<Vec<DataSourceRecord>, StoreError> {

@@ -12,6 +12,8 @@ pub struct MemberRecord {
     pub display_name: Option<String>,
     pub role: Role,
     pub joined_at: DateTime<Utc>,
+    /// A JSON object of strings (a region, a team) that row policies read.
+    pub attributes: serde_json::Value,
 }
 
 /// One organisation a user belongs to.
@@ -21,7 +23,7 @@ pub struct MembershipRecord {
     pub role: Role,
 }
 
-const MEMBER_SELECT: &str = "SELECT u.id, u.email, u.display_name, m.role, m.created_at \
+const MEMBER_SELECT: &str = "SELECT u.id, u.email, u.display_name, m.role, m.created_at, m.attributes \
      FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = current_org_id()";
 
 #[derive(sqlx::FromRow)]
@@ -31,6 +33,7 @@ struct MemberRow {
     display_name: Option<String>,
     role: String,
     created_at: DateTime<Utc>,
+    attributes: serde_json::Value,
 }
 
 impl MemberRow {
@@ -41,6 +44,7 @@ impl MemberRow {
             display_name: self.display_name,
             role: role(&self.role)?,
             joined_at: self.created_at,
+            attributes: self.attributes,
         })
     }
 }
@@ -81,6 +85,22 @@ impl Scoped {
             .fetch_optional(&mut *self.tx)
             .await?;
         row.map(MemberRow::into_record).transpose()
+    }
+
+    /// Replaces a member's attributes (a JSON object of strings, read by row policies);
+    /// `false` when they are not a member.
+    pub async fn set_member_attributes(
+        &mut self,
+        user_id: Uuid,
+        attributes: &serde_json::Value,
+    ) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE memberships SET attributes = $2 WHERE org_id = current_org_id() AND user_id = $1")
+                .bind(user_id)
+                .bind(attributes)
+                .execute(&mut *self.tx)
+                .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Changes a member's role; `false` when they are not a member.

@@ -1,6 +1,6 @@
 //! A reading becomes a semantic query and the sentence that says how it was understood.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use super::read::{Condition, DateCondition, Group, Pick, Rank, Reading};
 use crate::{
@@ -244,11 +244,12 @@ fn time_dimension(
 
 /// Entities reachable from `start` along many-to-one joins, nearest first.
 fn forward(model: &SemanticModel, start: usize) -> Vec<usize> {
+    let index: HashMap<&str, usize> = model.entities.iter().enumerate().map(|(i, e)| (e.name.as_str(), i)).collect();
     let mut seen = vec![start];
     let mut queue = VecDeque::from([start]);
     while let Some(e) = queue.pop_front() {
         for join in &model.entities[e].joins {
-            if let Some(to) = model.entities.iter().position(|x| x.name == join.to)
+            if let Some(&to) = index.get(join.to.as_str())
                 && !seen.contains(&to)
             {
                 seen.push(to);

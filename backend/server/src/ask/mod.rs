@@ -8,7 +8,7 @@ pub mod export;
 mod generate;
 mod record;
 
-use std::{sync::Arc, time::Instant};
+use std::{collections::BTreeMap, sync::Arc, time::Instant};
 
 use kurobe_api::{
     ErrorCode,
@@ -27,7 +27,7 @@ use self::{
 };
 use crate::{
     audit::Audit,
-    datasources::{parse_limits, schemas},
+    datasources::{parse_limits, policies, schemas},
     http::{ApiError, require},
     state::AppState,
 };
@@ -85,6 +85,9 @@ pub(crate) struct Source<'a> {
     pub request: ExecRequest,
     pub cache_ttl_seconds: u32,
     pub max_rows: u64,
+    /// The row policies that apply to the caller, and the values they read.
+    pub policies: Vec<kurobe_guard::RowPolicy>,
+    pub policy_values: BTreeMap<String, String>,
 }
 
 impl<'a> Source<'a> {
@@ -96,6 +99,9 @@ impl<'a> Source<'a> {
         let (schema_generation, schema) = schemas::current(state, &record).await?;
         let connector = state.datasources.connector(&record, &state.master_keys, &state.settings.connectors).await?;
         let limits = parse_limits(&record.limits);
+        let policies = policies::for_role(&policies::stored(&record)?, principal.role)?;
+        let policy_values =
+            if policies.is_empty() { BTreeMap::new() } else { policies::values(state, principal).await? };
         let request = ExecRequest {
             limits: Limits {
                 timeout: std::time::Duration::from_secs(limits.timeout_seconds.into()),
@@ -113,13 +119,23 @@ impl<'a> Source<'a> {
             request,
             cache_ttl_seconds: limits.cache_ttl_seconds,
             max_rows: limits.max_rows.into(),
+            policies,
+            policy_values,
             record,
         })
     }
 
-    /// Checks SQL with the guard in the connector's dialect, against the known schema.
+    /// Checks SQL with the guard in the connector's dialect, against the known schema, and
+    /// injects the caller's row policies.
     pub fn guard(&self, sql: &str) -> Result<kurobe_guard::Guarded, kurobe_guard::Refusal> {
-        kurobe_guard::check(sql, self.connector.dialect(), &self.schema, self.max_rows)
+        kurobe_guard::check_with_policies(
+            sql,
+            self.connector.dialect(),
+            &self.schema,
+            self.max_rows,
+            &self.policies,
+            &self.policy_values,
+        )
     }
 
     /// Reads the rows of guarded SQL from the cache, or from the warehouse once for all

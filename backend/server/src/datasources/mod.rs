@@ -5,6 +5,7 @@
 mod build;
 mod health;
 mod manage;
+pub mod policies;
 mod registry;
 pub mod schemas;
 

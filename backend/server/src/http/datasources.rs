@@ -1,4 +1,5 @@
-//! Data sources: create, list, read, change, delete, test, introspect, refresh.
+//! Data sources: create, list, read, change, delete, test, introspect, refresh, and their
+//! row policies.
 //! Credentials go in and never come out.
 
 use axum::{extract::State, http::StatusCode};
@@ -6,7 +7,7 @@ use kurobe_api::{
     ErrorBody,
     datasources::{
         ConnectionTest, CreateDataSourceRequest, DataSource, DataSourceConfig, DataSourceSchema, Health, HealthStatus,
-        SchemaState, UpdateDataSourceRequest,
+        RowPolicies, SchemaState, UpdateDataSourceRequest,
     },
 };
 use kurobe_core::{Permission, Principal};
@@ -18,7 +19,7 @@ use crate::{
     accounts::normalise_name,
     audit::{Actor, Audit},
     datasources::{
-        self, NewSource, check_health, check_limits, name_taken, parse_limits, schemas, seal, validate_config,
+        self, NewSource, check_health, check_limits, name_taken, parse_limits, policies, schemas, seal, validate_config,
     },
     state::AppState,
 };
@@ -268,4 +269,54 @@ pub async fn refresh(
     audit.success(&mut tx, Actor::from(&principal), details).await?;
     tx.commit().await?;
     Ok(Json(DataSourceSchema { generation, schema: (*schema).clone() }))
+}
+
+/// The data source's row policies.
+#[utoipa::path(get, path = "/v1/datasources/{id}/policies", tag = "datasources", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses(
+    (status = 200, body = RowPolicies),
+    (status = 404, body = ErrorBody),
+))]
+pub async fn policies(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    Path(id): Path<Uuid>,
+) -> Result<Json<RowPolicies>, ApiError> {
+    require(&principal, Permission::DatasourcesRead)?;
+    let (tx, record) = load(&state, &principal, id).await?;
+    tx.commit().await?;
+    Ok(Json(RowPolicies { policies: policies::stored(&record)? }))
+}
+
+/// Replaces the data source's row policies. Each is checked against the schema and the
+/// guard first; one invalid policy refuses the whole set.
+#[utoipa::path(put, path = "/v1/datasources/{id}/policies", tag = "datasources", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), request_body = RowPolicies, responses(
+    (status = 200, body = RowPolicies),
+    (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody),
+    (status = 422, description = "A table is unknown or a predicate is refused", body = ErrorBody),
+))]
+pub async fn set_policies(
+    State(state): State<AppState>,
+    audit: Audit,
+    Auth(principal): Auth,
+    Path(id): Path<Uuid>,
+    Json(req): Json<RowPolicies>,
+) -> Result<Json<RowPolicies>, ApiError> {
+    audit.action("datasource.policies", Some(id.to_string()));
+    require(&principal, Permission::DatasourcesManage)?;
+    let (tx, record) = load(&state, &principal, id).await?;
+    tx.commit().await?;
+    let (_, schema) = schemas::current(&state, &record).await?;
+    let connector = state.datasources.connector(&record, &state.master_keys, &state.settings.connectors).await?;
+    policies::validate(&req.policies, connector.dialect(), &schema)?;
+    let stored = serde_json::to_value(&req.policies).map_err(|e| ApiError::Internal(e.into()))?;
+    let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
+    if !tx.set_row_policies(id, &stored).await? {
+        return Err(ApiError::NotFound("data source"));
+    }
+    audit.success(&mut tx, Actor::from(&principal), serde_json::json!({ "policies": stored })).await?;
+    tx.commit().await?;
+    Ok(Json(req))
 }

@@ -23,6 +23,7 @@ fn member(record: MemberRecord) -> Member {
         display_name: record.display_name,
         role: record.role,
         joined_at: record.joined_at,
+        attributes: serde_json::from_value(record.attributes).unwrap_or_default(),
     }
 }
 
@@ -116,15 +117,37 @@ pub async fn update(
     let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
     let current = tx.member(user_id).await?.ok_or(ApiError::NotFound("member"))?;
     check_may_assign(&principal, current.role)?;
-    check_may_assign(&principal, req.role)?;
-    keep_an_owner(&mut tx, current.role, Some(req.role)).await?;
-    tx.set_member_role(user_id, req.role).await?;
+    if let Some(role) = req.role {
+        check_may_assign(&principal, role)?;
+        keep_an_owner(&mut tx, current.role, Some(role)).await?;
+        tx.set_member_role(user_id, role).await?;
+    }
+    if let Some(attributes) = &req.attributes {
+        check_attributes(attributes)?;
+        tx.set_member_attributes(user_id, &serde_json::json!(attributes)).await?;
+    }
     let updated = tx.member(user_id).await?.ok_or(ApiError::NotFound("member"))?;
-    audit
-        .success(&mut tx, Actor::from(&principal), serde_json::json!({ "from": current.role, "to": req.role }))
-        .await?;
+    let details = serde_json::json!({ "from": current.role, "to": updated.role, "attributes": req.attributes });
+    audit.success(&mut tx, Actor::from(&principal), details).await?;
     tx.commit().await?;
     Ok(Json(member(updated)))
+}
+
+/// Attribute names are plain words (they appear in policy placeholders); values are short.
+fn check_attributes(attributes: &std::collections::BTreeMap<String, String>) -> Result<(), ApiError> {
+    if attributes.len() > 50 {
+        return Err(ApiError::invalid("a member may have at most 50 attributes"));
+    }
+    for (name, value) in attributes {
+        let plain = name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if name.is_empty() || name.len() > 64 || !plain {
+            return Err(ApiError::invalid(format!("attribute name `{name}` must be 1 to 64 letters, digits or _")));
+        }
+        if value.len() > 1_000 {
+            return Err(ApiError::invalid(format!("the value of `{name}` is longer than 1000 bytes")));
+        }
+    }
+    Ok(())
 }
 
 #[utoipa::path(delete, path = "/v1/members/{user_id}", tag = "members", security(("bearer" = [])),

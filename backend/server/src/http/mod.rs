@@ -92,6 +92,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(datasources::test))
         .routes(routes!(datasources::schema))
         .routes(routes!(datasources::refresh))
+        .routes(routes!(datasources::policies, datasources::set_policies))
         .routes(routes!(organisation::get, organisation::update))
         .routes(routes!(queries::ask_question))
         .routes(routes!(queries::run_sql))

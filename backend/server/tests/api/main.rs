@@ -15,5 +15,6 @@ mod engines;
 mod health;
 mod isolation;
 mod members_and_keys;
+mod policies;
 mod queries;
 mod roles;
