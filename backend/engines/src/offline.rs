@@ -1,6 +1,9 @@
-//! The offline, deterministic text-to-SQL engine (`rule_based`).
+//! The offline, deterministic text-to-SQL engine (`rule_based`): the data source's
+//! semantic model read by rules, no model call, the same answer every time. It says how it
+//! understood the question and how sure it is, and declines rather than guess.
 
 use crate::{
+    llm::Usage,
     prompt::PromptContext,
     text_to_sql::{EngineError, Generated, TextToSql},
 };
@@ -24,10 +27,35 @@ impl TextToSql for OfflineTextToSql {
 
     async fn generate(
         &self,
-        _question: &str,
-        _context: &PromptContext<'_>,
-        _correction: Option<(&str, &str)>,
+        question: &str,
+        context: &PromptContext<'_>,
+        correction: Option<(&str, &str)>,
     ) -> Result<Generated, EngineError> {
-        Err(EngineError::Unavailable("the offline engine is not wired in yet".into()))
+        // Deterministic: asked again, it would write the same SQL.
+        if let Some((_, error)) = correction {
+            return Err(EngineError::Unavailable(format!("the offline engine cannot correct its SQL ({error})")));
+        }
+        let engine = context
+            .rule_based
+            .ok_or_else(|| EngineError::Unavailable("the data source has no semantic model".into()))?;
+        let today = chrono::Utc::now().date_naive();
+        let answer = engine.answer(question, context.examples, context.dialect, today).map_err(|refusal| {
+            EngineError::CannotAnswer { reason: refusal.reason, suggestions: refusal.suggestions }
+        })?;
+        let mut explanation = answer.interpretation.clone();
+        if let Some(first) = explanation.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
+        explanation.push('.');
+        Ok(Generated {
+            sql: answer.sql,
+            explanation,
+            engine: self.name.clone(),
+            model: None,
+            usage: Usage::default(),
+            cost_usd: None,
+            interpretation: Some(answer.interpretation),
+            confidence: Some(answer.confidence),
+        })
     }
 }

@@ -6,12 +6,9 @@ use kurobe_connector::{Dialect, Table};
 
 use crate::llm::{ChatRequest, Message, Role};
 
-/// A question/SQL pair a person verified, shown to the model as an example.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Example {
-    pub question: String,
-    pub sql: String,
-}
+/// A question/SQL pair a person verified: shown to a model as an example, and answered
+/// as it is by the offline engine when the same question comes again.
+pub use kurobe_semantic::Example;
 
 /// What the model is told besides the question.
 #[derive(Debug, Clone)]
@@ -22,6 +19,8 @@ pub struct PromptContext<'a> {
     /// Semantic-layer definitions (metrics, synonyms), as text.
     pub semantic: Option<&'a str>,
     pub examples: &'a [Example],
+    /// The data source's offline engine, built from its semantic model.
+    pub rule_based: Option<&'a kurobe_semantic::RuleBased>,
     /// The Langfuse trace of the question, when tracing is on.
     pub trace_id: Option<&'a str>,
 }

@@ -111,6 +111,7 @@ async fn the_prompt_holds_only_the_linked_tables_and_the_answer_becomes_sql() {
         tables: &tables,
         semantic: Some("revenue = sum(quantity * unit_price)"),
         examples: &examples,
+        rule_based: None,
         trace_id: Some("trace-1"),
     };
     let ingested =
@@ -167,8 +168,14 @@ async fn the_correction_round_sends_the_failed_sql_and_its_error() {
     let (replay, url) = Replay::start(vec![reply(200, "openai_chat_completion.json")]).await;
     let schema = warehouse();
     let tables = relevant_tables(&schema, "orders per region", 8);
-    let context =
-        PromptContext { dialect: Dialect::Postgres, tables: &tables, semantic: None, examples: &[], trace_id: None };
+    let context = PromptContext {
+        dialect: Dialect::Postgres,
+        tables: &tables,
+        semantic: None,
+        examples: &[],
+        rule_based: None,
+        trace_id: None,
+    };
     engine(&url, "openai", 0)
         .generate(
             "orders per region",
@@ -197,8 +204,14 @@ async fn a_failing_engine_falls_back_to_the_next() {
     let chain = [engine(&broken, "primary", 1), engine(&chatty, "chatty", 0), engine(&healthy, "backup", 0)];
     let schema = warehouse();
     let tables = relevant_tables(&schema, "orders per region", 8);
-    let context =
-        PromptContext { dialect: Dialect::Trino, tables: &tables, semantic: None, examples: &[], trace_id: None };
+    let context = PromptContext {
+        dialect: Dialect::Trino,
+        tables: &tables,
+        semantic: None,
+        examples: &[],
+        rule_based: None,
+        trace_id: None,
+    };
     let (generated, failures) = generate_with_fallback(&chain, "orders per region", &context).await.unwrap();
     assert_eq!(generated.engine, "backup");
     let failed: Vec<(&str, bool)> =
@@ -220,8 +233,14 @@ async fn langfuse_down_neither_fails_nor_slows_a_question() {
     let traced = LlmTextToSql::new("local", Arc::new(client), None).with_langfuse(langfuse.clone());
     let schema = warehouse();
     let tables = relevant_tables(&schema, "orders per region", 8);
-    let context =
-        PromptContext { dialect: Dialect::DuckDb, tables: &tables, semantic: None, examples: &[], trace_id: Some("t") };
+    let context = PromptContext {
+        dialect: Dialect::DuckDb,
+        tables: &tables,
+        semantic: None,
+        examples: &[],
+        rule_based: None,
+        trace_id: Some("t"),
+    };
     let started = std::time::Instant::now();
     langfuse.trace("t", "question", None, "orders per region", serde_json::json!({}));
     traced.generate("orders per region", &context, None).await.unwrap();
@@ -271,8 +290,14 @@ async fn an_engine_spec_reads_its_key_from_the_named_variable() {
     let engine = LlmTextToSql::from_spec(&section.engines["local"]).unwrap();
     let schema = warehouse();
     let tables = relevant_tables(&schema, "orders per region", 8);
-    let context =
-        PromptContext { dialect: Dialect::DuckDb, tables: &tables, semantic: None, examples: &[], trace_id: None };
+    let context = PromptContext {
+        dialect: Dialect::DuckDb,
+        tables: &tables,
+        semantic: None,
+        examples: &[],
+        rule_based: None,
+        trace_id: None,
+    };
     engine.generate("orders per region", &context, None).await.unwrap();
     let key = std::env::var("HOME").unwrap();
     assert_eq!(replay.requests()[0].1["authorization"].to_str().unwrap(), format!("Bearer {key}"));

@@ -20,7 +20,14 @@ const NOUNS: &[&str] = &[
 ];
 
 fn column(name: &str, data_type: DataType, samples: Option<Vec<String>>) -> ColumnInfo {
-    ColumnInfo { name: name.to_owned(), data_type, native_type: String::new(), nullable: false, comment: None, sample_values: samples }
+    ColumnInfo {
+        name: name.to_owned(),
+        data_type,
+        native_type: String::new(),
+        nullable: false,
+        comment: None,
+        sample_values: samples,
+    }
 }
 
 /// The table's name: a noun and a number, so names are words as in a real schema.
@@ -110,10 +117,6 @@ fn main() {
         times.sort();
         let median = times[times.len() / 2];
         let worst = times[times.len() - 1];
-        println!(
-            "| {tables} | {} | {} | {build:.2?} | {median:.2?} | {worst:.2?} |",
-            questions.len(),
-            answered / 3,
-        );
+        println!("| {tables} | {} | {} | {build:.2?} | {median:.2?} | {worst:.2?} |", questions.len(), answered / 3,);
     }
 }

@@ -47,11 +47,14 @@ pub struct EngineSettings {
     pub file: Option<std::path::PathBuf>,
     /// How often the file is checked for changes.
     pub watch_interval_ms: u64,
+    /// Where the semantic models of data sources are (`<name>.yaml`); a data source
+    /// without one gets a model drafted from its schema.
+    pub semantic_dir: std::path::PathBuf,
 }
 
 impl Default for EngineSettings {
     fn default() -> Self {
-        Self { file: None, watch_interval_ms: 500 }
+        Self { file: None, watch_interval_ms: 500, semantic_dir: "config/semantic".into() }
     }
 }
 

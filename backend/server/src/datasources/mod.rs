@@ -8,6 +8,7 @@ mod manage;
 pub mod policies;
 mod registry;
 pub mod schemas;
+pub mod semantic;
 
 pub use build::{DataSourceError, check_limits, context_aad, open_credentials, parse_limits, validate_config};
 pub use health::{check_every_source, check_health, run_health_checks};

@@ -4,10 +4,11 @@ use std::{
 };
 
 use kurobe_connector::{Connector, Schema};
+use kurobe_semantic::RuleBased;
 use kurobe_store::DataSourceRecord;
 use uuid::Uuid;
 
-use super::{DataSourceError, build};
+use super::{DataSourceError, build, semantic::ModelVersion};
 use crate::{crypto::MasterKeys, settings::ConnectorSettings};
 
 /// A connector and the configuration version it was built from.
@@ -23,6 +24,7 @@ struct Live {
 pub struct DataSources {
     live: Mutex<HashMap<Uuid, Live>>,
     schemas: Mutex<HashMap<Uuid, (i64, Arc<Schema>)>>,
+    offline: Mutex<HashMap<Uuid, (ModelVersion, Arc<RuleBased>)>>,
 }
 
 impl std::fmt::Debug for DataSources {
@@ -57,6 +59,17 @@ impl DataSources {
     pub fn forget(&self, id: Uuid) {
         self.live.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
         self.schemas.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+        self.offline.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+    }
+
+    /// The offline engine built for this version of the data source's semantic model.
+    pub fn offline_engine(&self, id: Uuid, version: ModelVersion) -> Option<Arc<RuleBased>> {
+        let engines = self.offline.lock().unwrap_or_else(PoisonError::into_inner);
+        engines.get(&id).filter(|(v, _)| *v == version).map(|(_, engine)| engine.clone())
+    }
+
+    pub fn remember_offline_engine(&self, id: Uuid, version: ModelVersion, engine: Arc<RuleBased>) {
+        self.offline.lock().unwrap_or_else(PoisonError::into_inner).insert(id, (version, engine));
     }
 
     pub fn schema(&self, id: Uuid, generation: i64) -> Option<Arc<Schema>> {

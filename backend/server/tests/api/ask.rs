@@ -388,3 +388,31 @@ async fn a_result_exports_as_streamed_csv() {
     let outsider = app.signup("outsider@example.com", "Elsewhere").await;
     app.get(&path, &outsider.token).await.expect_error(StatusCode::NOT_FOUND, "not_found");
 }
+
+#[tokio::test]
+async fn the_offline_engine_answers_without_any_model_and_declines_what_it_cannot() {
+    // No engines file: every kind uses the offline engine, on a model drafted from the schema.
+    let (app, _dir, owner, id) = app_with_demo_settings(settings()).await;
+    let answer = ask(&app, &owner, &id, "How many orders are there?").await.expect(StatusCode::OK).body;
+    assert_eq!(answer["generation"]["engine"], "offline");
+    assert!(answer["generation"]["confidence"].as_f64().unwrap() >= 0.6, "{answer}");
+    assert!(answer["generation"]["interpretation"].as_str().unwrap().contains("order"), "{answer}");
+    let direct = app
+        .post(
+            "/v1/sql",
+            Some(&owner.token),
+            json!({ "datasource_id": id, "sql": "SELECT count(*) FROM retail.orders" }),
+        )
+        .await
+        .expect(StatusCode::OK)
+        .body;
+    assert_eq!(answer["rows"], direct["rows"]);
+    assert_eq!(answer["chart"]["kind"], "kpi");
+
+    let declined = ask(&app, &owner, &id, "What is the meaning of life?").await;
+    let suggestions = declined.body["error"]["suggestions"].clone();
+    declined.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "cannot_answer");
+    assert!(suggestions.as_array().is_some_and(|s| !s.is_empty()), "{suggestions}");
+    assert_eq!(history(&app).await[2].1, "refused");
+    assert_eq!(app.audit_rows("query.ask").await[1].error_code.as_deref(), Some("cannot_answer"));
+}
