@@ -4,6 +4,8 @@
 // Standard output is this program's interface: ids, keys and documents for scripts.
 #![allow(clippy::print_stdout)]
 
+mod ask;
+
 use std::{path::PathBuf, str::FromStr};
 
 use anyhow::Context as _;
@@ -34,6 +36,8 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document of the HTTP API.
     Openapi,
+    /// Ask a question: of a DuckDB file with no server and no services, or of a server.
+    Ask(ask::AskArgs),
     /// Manage organisations.
     #[command(subcommand)]
     Org(OrgCommand),
@@ -142,6 +146,13 @@ async fn main() -> anyhow::Result<()> {
                 .context("database.migration_url (KUROBE_DATABASE__MIGRATION_URL) must name the owner role")?;
             kurobe_server::migrate(url.expose_secret()).await?;
             eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Ask(args) => {
+            let code = ask::run(&settings, args).await?;
+            if code != 0 {
+                std::process::exit(code);
+            }
             Ok(())
         }
         Command::Openapi => {

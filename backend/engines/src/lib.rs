@@ -19,4 +19,5 @@ mod watch;
 
 pub use config::{ConfigError, EngineSpec, Kind, Provider, ProviderConfig, Registry, Section};
 pub use engines::{Engines, Loaded, ReloadFailure, ReloadOutcome};
+pub use offline::OfflineTextToSql;
 pub use watch::watch_file;

@@ -7,8 +7,11 @@ use kurobe_semantic::{CompileError, SemanticModel, SemanticQuery, compile};
 use crate::common;
 
 fn demo_model(schema: &Schema) -> SemanticModel {
-    let mut model =
-        SemanticModel::from_yaml_str(include_str!("../../../../config/semantic/demo.yaml"), "demo.yaml").unwrap();
+    let mut model = SemanticModel::from_yaml_str(
+        include_str!("../../../../config/semantic/retail-demo-duckdb.yaml"),
+        "retail-demo-duckdb.yaml",
+    )
+    .unwrap();
     model.validate(schema).unwrap();
     model.merge_samples(schema);
     model

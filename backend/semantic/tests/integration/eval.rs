@@ -61,8 +61,11 @@ fn assert_bar(name: &str, report: &Report) {
 #[tokio::test]
 async fn the_engine_meets_the_bar_on_the_development_set_and_on_an_unseen_schema() {
     let (demo, demo_schema) = common::demo(0.01).await;
-    let mut demo_model =
-        SemanticModel::from_yaml_str(include_str!("../../../../config/semantic/demo.yaml"), "demo.yaml").unwrap();
+    let mut demo_model = SemanticModel::from_yaml_str(
+        include_str!("../../../../config/semantic/retail-demo-duckdb.yaml"),
+        "retail-demo-duckdb.yaml",
+    )
+    .unwrap();
     demo_model.merge_samples(&demo_schema);
     let dev = run(include_str!("../../eval/dev.jsonl"), &demo_model, &demo, &demo_schema).await;
 
@@ -70,6 +73,6 @@ async fn the_engine_meets_the_bar_on_the_development_set_and_on_an_unseen_schema
     let clinic_model = SemanticModel::draft(&clinic_schema);
     let unseen = run(include_str!("../../eval/clinic.jsonl"), &clinic_model, &clinic, &clinic_schema).await;
 
-    assert_bar("development set (demo retail, config/semantic/demo.yaml)", &dev);
+    assert_bar("development set (demo retail, config/semantic/retail-demo-duckdb.yaml)", &dev);
     assert_bar("clinic (drafted model, never tuned for)", &unseen);
 }

@@ -86,7 +86,11 @@ async fn chosen_engine(source: &Source<'_>) -> Result<Option<String>, ApiError> 
     Ok(settings["engines"]["text_to_sql"].as_str().map(str::to_owned))
 }
 
-fn generation(generated: &Generated, corrected: bool, failed_engines: &[(String, EngineError)]) -> Generation {
+pub(crate) fn generation(
+    generated: &Generated,
+    corrected: bool,
+    failed_engines: &[(String, EngineError)],
+) -> Generation {
     Generation {
         engine: generated.engine.clone(),
         model: generated.model.clone(),

@@ -4,6 +4,7 @@
 //! `kurobe ask --url` all come through [`run`].
 
 pub mod cache;
+pub mod embedded;
 pub mod export;
 mod generate;
 mod record;
