@@ -48,6 +48,16 @@ echo "$answer" | python3 -c 'import json,sys; a=json.load(sys.stdin); assert a["
 refused=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $key" -H 'content-type: application/json' \
   -d "{\"datasource_id\": \"$id\", \"sql\": \"DROP TABLE retail.orders\"}" "http://127.0.0.1:$port/v1/sql")
 [ "$refused" = 422 ] || fail "a DROP was not refused ($refused)"
+# The README's question, answered by the offline engine through the API and through the CLI.
+answer=$(api -H 'content-type: application/json' -d "{\"datasource_id\": \"$id\", \"question\": \"How many orders are there?\"}" "http://127.0.0.1:$port/v1/query") \
+  || fail "POST /v1/query failed"
+echo "$answer" | python3 -c 'import json,sys; a=json.load(sys.stdin); assert a["generation"]["engine"] == "offline" and a["rows"][0][0] > 0, a' \
+  || fail "unexpected answer: $answer"
+kurobe=${CARGO_TARGET_DIR:-target}/debug/kurobe
+cli=$("$kurobe" ask --url "http://127.0.0.1:$port" --api-key "$key" --json "How many orders are there?" 2>/dev/null) \
+  || fail "kurobe ask --url failed: $cli"
+echo "$cli" | python3 -c 'import json,sys; a=json.load(sys.stdin); assert a["sql"].startswith("SELECT count(*)"), a' \
+  || fail "unexpected CLI answer: $cli"
 stop
 
 run_once
