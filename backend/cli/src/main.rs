@@ -38,6 +38,29 @@ enum Command {
     Openapi,
     /// Ask a question: of a DuckDB file with no server and no services, or of a server.
     Ask(ask::AskArgs),
+    /// Score a text-to-SQL engine on questions with gold SQL, by execution on DuckDB.
+    Eval {
+        /// JSON lines: {"question", "gold_sql" (null: should be declined), "db", "category"}.
+        questions: PathBuf,
+        /// Where `<db>.duckdb` (or a `<db>.sql` script) and optionally `<db>.yaml` are.
+        #[arg(long)]
+        db_dir: PathBuf,
+        /// The semantic model of a database, as `DB=FILE`; may repeat.
+        #[arg(long = "model", value_parser = parse_model)]
+        models: Vec<(String, PathBuf)>,
+        /// A text-to-SQL engine of the registry (default: its default).
+        #[arg(long)]
+        engine: Option<String>,
+        /// The day relative dates count from, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+        /// Also write every question's outcome here, as JSON.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// The semantic layer.
+    #[command(subcommand)]
+    Semantic(SemanticCommand),
     /// Manage organisations.
     #[command(subcommand)]
     Org(OrgCommand),
@@ -53,6 +76,25 @@ enum Command {
     /// The master keys that encrypt data-source credentials.
     #[command(subcommand)]
     Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SemanticCommand {
+    /// Draft a semantic model from a DuckDB file's schema (keys, joins, measures, time
+    /// dimensions, sampled values, names split into words) for a person to refine; save
+    /// it as config/semantic/<data source name>.yaml.
+    Init {
+        #[arg(long)]
+        duckdb: PathBuf,
+        /// Write the model here instead of printing it.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+fn parse_model(text: &str) -> Result<(String, PathBuf), String> {
+    let (db, file) = text.split_once('=').ok_or_else(|| format!("`{text}` is not DB=FILE"))?;
+    Ok((db.to_owned(), file.into()))
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,6 +194,34 @@ async fn main() -> anyhow::Result<()> {
             let code = ask::run(&settings, args).await?;
             if code != 0 {
                 std::process::exit(code);
+            }
+            Ok(())
+        }
+        Command::Eval { questions, db_dir, models, engine, today, json } => {
+            let engines = kurobe_engines::Engines::load(settings.engines.file.as_deref())?;
+            let options = kurobe_server::evaluation::EvalOptions {
+                questions,
+                db_dir,
+                models: models.into_iter().collect(),
+                engine,
+                today: today.unwrap_or_else(|| chrono::Utc::now().date_naive()),
+            };
+            let report = kurobe_server::evaluation::run(&engines, &options).await?;
+            println!("{report}");
+            if let Some(path) = json {
+                std::fs::write(&path, serde_json::to_vec_pretty(&report.results)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            Ok(())
+        }
+        Command::Semantic(SemanticCommand::Init { duckdb, output }) => {
+            let yaml = kurobe_server::ask::embedded::draft_model(&duckdb).await?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, yaml).with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("wrote {}: refine the descriptions and synonyms, then keep it in config/semantic/", path.display());
+                }
+                None => print!("{yaml}"),
             }
             Ok(())
         }

@@ -38,8 +38,7 @@ impl TextToSql for OfflineTextToSql {
         let engine = context
             .rule_based
             .ok_or_else(|| EngineError::Unavailable("the data source has no semantic model".into()))?;
-        let today = chrono::Utc::now().date_naive();
-        let answer = engine.answer(question, context.examples, context.dialect, today).map_err(|refusal| {
+        let answer = engine.answer(question, context.examples, context.dialect, context.today).map_err(|refusal| {
             EngineError::CannotAnswer { reason: refusal.reason, suggestions: refusal.suggestions }
         })?;
         let mut explanation = answer.interpretation.clone();

@@ -21,6 +21,8 @@ pub struct PromptContext<'a> {
     pub examples: &'a [Example],
     /// The data source's offline engine, built from its semantic model.
     pub rule_based: Option<&'a kurobe_semantic::RuleBased>,
+    /// The day relative dates ("last month") count from.
+    pub today: chrono::NaiveDate,
     /// The Langfuse trace of the question, when tracing is on.
     pub trace_id: Option<&'a str>,
 }
@@ -74,8 +76,10 @@ pub fn build(question: &str, context: &PromptContext<'_>, correction: Option<(&s
         "You translate questions about data into one read-only {dialect} query.\n\
          Rules: write exactly one SELECT (WITH is allowed); never modify data; use only the tables and \
          columns below, qualified by schema; use the listed VALUES for filters; no comments in the SQL.\n\
-         Answer with the SQL in a ```sql block, then one sentence explaining what it computes.\n\n\
-         Schema:\n"
+         Answer with the SQL in a ```sql block, then one sentence explaining what it computes.\n\
+         Today is {today}; relative dates such as \"last month\" count from it.\n\n\
+         Schema:\n",
+        today = context.today,
     );
     for table in context.tables {
         system.push_str(&render_table(table));

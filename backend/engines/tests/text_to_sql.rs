@@ -112,6 +112,7 @@ async fn the_prompt_holds_only_the_linked_tables_and_the_answer_becomes_sql() {
         semantic: Some("revenue = sum(quantity * unit_price)"),
         examples: &examples,
         rule_based: None,
+        today: today(),
         trace_id: Some("trace-1"),
     };
     let ingested =
@@ -174,6 +175,7 @@ async fn the_correction_round_sends_the_failed_sql_and_its_error() {
         semantic: None,
         examples: &[],
         rule_based: None,
+        today: today(),
         trace_id: None,
     };
     engine(&url, "openai", 0)
@@ -210,6 +212,7 @@ async fn a_failing_engine_falls_back_to_the_next() {
         semantic: None,
         examples: &[],
         rule_based: None,
+        today: today(),
         trace_id: None,
     };
     let (generated, failures) = generate_with_fallback(&chain, "orders per region", &context).await.unwrap();
@@ -239,6 +242,7 @@ async fn langfuse_down_neither_fails_nor_slows_a_question() {
         semantic: None,
         examples: &[],
         rule_based: None,
+        today: today(),
         trace_id: Some("t"),
     };
     let started = std::time::Instant::now();
@@ -296,9 +300,14 @@ async fn an_engine_spec_reads_its_key_from_the_named_variable() {
         semantic: None,
         examples: &[],
         rule_based: None,
+        today: today(),
         trace_id: None,
     };
     engine.generate("orders per region", &context, None).await.unwrap();
     let key = std::env::var("HOME").unwrap();
     assert_eq!(replay.requests()[0].1["authorization"].to_str().unwrap(), format!("Bearer {key}"));
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2025, 1, 15).unwrap()
 }

@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod datasources;
 pub mod demo;
 pub mod engines;
+pub mod evaluation;
 pub mod http;
 pub mod serve;
 pub mod settings;

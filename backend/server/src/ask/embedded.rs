@@ -22,15 +22,25 @@ use uuid::Uuid;
 use super::{generate::generation, millis, query_error};
 use crate::http::ApiError;
 
+async fn open(database: &Path) -> Result<DuckDbConnector, ApiError> {
+    let path = database.to_path_buf();
+    tokio::task::spawn_blocking(move || DuckDbConnector::open(DuckDbSource::File(path)))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .map_err(|e| ApiError::DataSource(e.to_string()))
+}
+
+/// A semantic model drafted from the DuckDB file's schema, as YAML for a person to refine.
+pub async fn draft_model(database: &Path) -> Result<String, ApiError> {
+    let schema = open(database).await?.introspect(&IntrospectOptions::default()).await.map_err(query_error)?;
+    Ok(SemanticModel::draft(&schema).to_yaml())
+}
+
 /// Answers `question` from the DuckDB file at `database`, with the semantic model in
 /// `semantic` (drafted from the file's schema when `None`).
 pub async fn ask(database: &Path, semantic: Option<&Path>, question: &str) -> Result<QueryResponse, ApiError> {
     let started = Instant::now();
-    let path = database.to_path_buf();
-    let connector = tokio::task::spawn_blocking(move || DuckDbConnector::open(DuckDbSource::File(path)))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?
-        .map_err(|e| ApiError::DataSource(e.to_string()))?;
+    let connector = open(database).await?;
     let schema = connector.introspect(&IntrospectOptions::default()).await.map_err(query_error)?;
     let mut model = match semantic {
         Some(path) => {
@@ -51,6 +61,7 @@ pub async fn ask(database: &Path, semantic: Option<&Path>, question: &str) -> Re
         semantic: None,
         examples: &[],
         rule_based: Some(&engine),
+        today: chrono::Utc::now().date_naive(),
         trace_id: None,
     };
     let generated =

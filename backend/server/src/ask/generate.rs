@@ -246,6 +246,7 @@ pub(crate) async fn answer_question(
         semantic: None,
         examples: &examples,
         rule_based: rule_based.as_deref(),
+        today: chrono::Utc::now().date_naive(),
         trace_id: None,
     };
 
