@@ -296,7 +296,16 @@ fn output_column(
 fn measure_expr(plan: &JoinPlan<'_>, entity: &Entity, measure: &Measure) -> Result<Expr, CompileError> {
     let fan_out = || CompileError::FanOut(format!("{}.{}", entity.name, measure.name));
     let repeats = plan.repeats(entity);
-    let column = || measure.column.as_deref().map(|c| sql::column(&entity.name, c)).ok_or_else(fan_out);
+    let column = || match &measure.column {
+        Some(c) => Ok(sql::column(&entity.name, c)),
+        // `product_of`: column references multiplied in the tree, never text.
+        None => measure
+            .product_of
+            .iter()
+            .map(|c| sql::column(&entity.name, c))
+            .reduce(|left, right| sql::binary(left, BinaryOperator::Multiply, right))
+            .ok_or_else(fan_out),
+    };
     let mut aggregate: Function = match measure.aggregation {
         Aggregation::Count if repeats => {
             let key = entity.primary_key.as_deref().ok_or_else(fan_out)?;

@@ -50,6 +50,7 @@ fn draft_entity(schema: &Schema, names: &[String], table: &Table, name: &str) ->
         name: "count".to_owned(),
         aggregation: Aggregation::Count,
         column: None,
+        product_of: Vec::new(),
         filters: Vec::new(),
         description: Some(format!("Number of {}.", words::phrase(name))),
         synonyms: Vec::new(),
@@ -73,6 +74,7 @@ fn draft_entity(schema: &Schema, names: &[String], table: &Table, name: &str) ->
         });
         measures.extend(column_measures(column, kind));
     }
+    measures.extend(product_measure(&dimensions, &measures));
     for fk in &table.foreign_keys {
         if let [column] = fk.columns.as_slice() {
             measures.push(measure(format!("distinct_{column}"), Aggregation::CountDistinct, column));
@@ -138,11 +140,64 @@ fn column_measures(column: &ColumnInfo, kind: DimensionKind) -> Vec<Measure> {
     }
 }
 
+/// Words of a column that holds how many of something a row is about.
+const QUANTITY_WORDS: &[&str] = &["quantity", "qty", "units", "pieces", "pcs", "hours"];
+/// Words of a column that holds what one of them costs.
+const PRICE_WORDS: &[&str] = &["price", "cost", "fee", "rate"];
+/// Words of a column that is already a total, or not a price of one.
+const NOT_PER_UNIT: &[&str] = &["total", "sum", "subtotal", "amount", "extended", "discount", "tax"];
+
+/// Where a table has a quantity-like and a price-like number column (`Qty` and
+/// `UnitCost`), the sum of their product: what the rows are worth, which no single column
+/// says. Named for the price (`total_cost`), with revenue words for prices and spending
+/// words for costs; a person checks it like the rest of the draft.
+fn product_measure(dimensions: &[Dimension], measures: &[Measure]) -> Option<Measure> {
+    let numbers: Vec<(&str, Vec<String>)> = dimensions
+        .iter()
+        .filter(|d| d.kind == DimensionKind::Number)
+        .map(|d| (d.column.as_str(), words::split(&d.column)))
+        .collect();
+    let has = |words: &[String], list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
+    let (quantity, quantity_words) =
+        numbers.iter().find(|(_, w)| has(w, QUANTITY_WORDS) && !has(w, PRICE_WORDS) && !has(w, NOT_PER_UNIT))?;
+    let prices =
+        || numbers.iter().filter(|(_, w)| has(w, PRICE_WORDS) && !has(w, QUANTITY_WORDS) && !has(w, NOT_PER_UNIT));
+    // "unit price" over "list price": the price of one of what the row counts.
+    let (price, price_words) = prices().find(|(_, w)| has(w, &["unit", "each", "per"])).or_else(|| prices().next())?;
+    let stem: Vec<&str> =
+        price_words.iter().map(String::as_str).filter(|w| !matches!(*w, "unit" | "each" | "per")).collect();
+    let taken = |name: &str| {
+        let key = words::phrase(name);
+        dimensions.iter().any(|d| words::phrase(&d.name) == key)
+            || measures.iter().any(|m| words::phrase(&m.name) == key)
+    };
+    let preferred = format!("total_{}", stem.join("_"));
+    let name = if taken(&preferred) { format!("{quantity}_times_{price}") } else { preferred };
+    let spending = has(price_words, &["cost"]);
+    let mut synonyms: Vec<String> = if spending {
+        ["spend", "spending", "expenditure"].map(str::to_owned).to_vec()
+    } else {
+        ["revenue", "sales", "turnover", "income"].map(str::to_owned).to_vec()
+    };
+    synonyms.push(format!("{} times {}", quantity_words.join(" "), price_words.join(" ")));
+    Some(Measure {
+        name,
+        aggregation: Aggregation::Sum,
+        column: None,
+        product_of: vec![(*quantity).to_owned(), (*price).to_owned()],
+        filters: Vec::new(),
+        description: Some(format!("{quantity} × {price}, summed (drafted from the column names: check it).")),
+        synonyms,
+        format: Some(super::Format::Currency),
+    })
+}
+
 fn measure(name: String, aggregation: Aggregation, column: &str) -> Measure {
     Measure {
         name,
         aggregation,
         column: Some(column.to_owned()),
+        product_of: Vec::new(),
         filters: Vec::new(),
         description: None,
         synonyms: Vec::new(),
@@ -292,6 +347,68 @@ mod tests {
             format!(
                 "clinic.yaml:{line}: entities[Admissions].dimensions[TotalCost].column: `clinic.Admissions` has no column `TotalPrice`"
             )
+        );
+    }
+
+    fn lines(columns: Vec<ColumnInfo>) -> Schema {
+        let mut schema = clinic();
+        schema.tables[1].name = "SupplyLines".to_owned();
+        schema.tables[1].foreign_keys.clear();
+        schema.tables[1].primary_key.clear();
+        schema.tables[1].columns = columns;
+        schema
+    }
+
+    #[test]
+    fn a_quantity_and_a_unit_price_make_a_product_measure_by_their_words() {
+        let number = |name: &str| column(name, DataType::Decimal { precision: Some(10), scale: Some(2) }, None);
+        let schema = lines(vec![
+            column("AdmissionId", DataType::Integer { bits: 32 }, None),
+            number("Qty"),
+            number("ListPrice"),
+            number("UnitCost"),
+            number("TotalCost"),
+        ]);
+        let model = SemanticModel::draft(&schema);
+        let entity = model.entity("SupplyLines").unwrap();
+        let product = entity.measures.iter().find(|m| !m.product_of.is_empty()).unwrap();
+        assert_eq!(product.product_of, ["Qty", "UnitCost"], "the unit price, never a total");
+        assert_eq!(product.aggregation, Aggregation::Sum);
+        // "total cost" is taken by the TotalCost column.
+        assert_eq!(product.name, "Qty_times_UnitCost");
+        assert!(product.synonyms.contains(&"spend".to_owned()), "{:?}", product.synonyms);
+        SemanticModel::from_yaml_str(&model.to_yaml(), "lines.yaml").unwrap().validate(&schema).unwrap();
+
+        let schema = lines(vec![number("quantity"), number("unit_price")]);
+        let model = SemanticModel::draft(&schema);
+        let product = model.entities[1].measures.iter().find(|m| !m.product_of.is_empty()).unwrap();
+        assert_eq!(
+            (product.name.as_str(), &product.product_of[..]),
+            ("total_price", &["quantity".to_owned(), "unit_price".to_owned()][..])
+        );
+        assert!(product.synonyms.contains(&"revenue".to_owned()));
+
+        let schema = lines(vec![number("LengthOfStay"), number("TotalCharge"), number("DoseMg")]);
+        assert!(
+            SemanticModel::draft(&schema).entities.iter().flat_map(|e| &e.measures).all(|m| m.product_of.is_empty())
+        );
+    }
+
+    #[test]
+    fn a_product_of_text_columns_is_refused_against_the_schema() {
+        let schema = lines(vec![
+            column("Qty", DataType::Integer { bits: 32 }, None),
+            ColumnInfo { native_type: "VARCHAR".to_owned(), ..column("Note", DataType::Text, None) },
+        ]);
+        let mut model = SemanticModel::draft(&schema);
+        let mut revenue = measure("revenue".to_owned(), Aggregation::Sum, "Qty");
+        revenue.column = None;
+        revenue.product_of = vec!["Qty".to_owned(), "Note".to_owned()];
+        model.entities[1].measures.push(revenue);
+        let error = model.validate(&schema).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "<model>:0: entities[SupplyLines].measures[revenue].product_of: A product needs a numeric column; `Note` is VARCHAR"
         );
     }
 

@@ -149,6 +149,31 @@ entities:
     }
 
     #[test]
+    fn a_product_measure_needs_two_columns_and_an_aggregate_of_numbers() {
+        let model = |measure: &str| {
+            let text = MODEL.replace("to: customers", "to: orders").replace(
+                "        aggregation: count\n",
+                &format!("        aggregation: count\n      - name: revenue\n{measure}"),
+            );
+            SemanticModel::from_yaml_str(&text, "shop.yaml").map(|_| ()).map_err(|e| e.to_string())
+        };
+        model("        aggregation: sum\n        product_of: [quantity, price]\n").unwrap();
+        assert_eq!(
+            model("        aggregation: sum\n        product_of: [quantity]\n").unwrap_err(),
+            "shop.yaml:11: entities[orders].measures[revenue].product_of: a product needs at least two columns"
+        );
+        assert_eq!(
+            model("        aggregation: count_distinct\n        product_of: [quantity, price]\n").unwrap_err(),
+            "shop.yaml:11: entities[orders].measures[revenue].product_of: CountDistinct does not apply to a product; use sum, avg, min or max"
+        );
+        assert_eq!(
+            model("        aggregation: sum\n        column: price\n        product_of: [quantity, price]\n")
+                .unwrap_err(),
+            "shop.yaml:11: entities[orders].measures[revenue].product_of: a measure has a column or a product_of, not both"
+        );
+    }
+
+    #[test]
     fn locate_follows_the_path_and_falls_back_to_the_deepest_entry_found() {
         assert_eq!(locate(MODEL, &[("name", "orders"), ("name", "count")]), 9);
         assert_eq!(locate(MODEL, &[("name", "orders"), ("name", "nothing")]), 2);

@@ -103,6 +103,11 @@ pub struct Measure {
     /// The aggregated column; `count` without one counts rows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column: Option<String>,
+    /// Instead of `column`: two or more numeric columns of the entity, multiplied row by
+    /// row before aggregating (`[quantity, unit_price]` for revenue). Column names only,
+    /// so the product is built in the syntax tree like any column.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub product_of: Vec<String>,
     /// Conditions on the entity's own dimensions, all of which a row must meet to count.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub filters: Vec<MeasureFilter>,
@@ -123,6 +128,13 @@ pub enum Aggregation {
     Avg,
     Min,
     Max,
+}
+
+impl Measure {
+    /// The columns the measure reads: its column, or the factors of its product.
+    pub fn columns(&self) -> impl Iterator<Item = &str> {
+        self.column.iter().chain(&self.product_of).map(String::as_str)
+    }
 }
 
 impl Aggregation {

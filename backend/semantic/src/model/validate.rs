@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use kurobe_connector::{DataType, Schema};
 
-use super::{DimensionKind, Entity, Problem, SemanticError, SemanticModel};
+use super::{Aggregation, DimensionKind, Entity, Problem, SemanticError, SemanticModel};
 
 impl SemanticModel {
     /// Every table, column and join of the model exists in `schema`, and measures that add
@@ -41,19 +41,27 @@ impl SemanticModel {
                 problems.extend(missing(&[entity_entry, ("name", &d.name), ("column", &d.column)], field, &d.column));
             }
             for m in &entity.measures {
-                let Some(name) = &m.column else { continue };
-                let field = format!("entities[{}].measures[{}].column", entity.name, m.name);
-                let path = [entity_entry, ("name", m.name.as_str()), ("column", name.as_str())];
-                match table.column(name) {
-                    None => problems.extend(missing(&path, field, name)),
-                    Some(info) if m.aggregation.needs_number() && !info.data_type.is_numeric() => {
-                        problems.push(self.problem(
-                            &path,
-                            field,
-                            format!("{:?} needs a numeric column; `{name}` is {}", m.aggregation, info.native_type),
-                        ));
+                // A product multiplies its columns, so they are numbers whatever the aggregate.
+                let (key, needs_number) = match &m.column {
+                    Some(_) => ("column", m.aggregation.needs_number()),
+                    None => ("product_of", true),
+                };
+                for name in m.columns() {
+                    let field = format!("entities[{}].measures[{}].{key}", entity.name, m.name);
+                    let path = [entity_entry, ("name", m.name.as_str()), (key, name)];
+                    match table.column(name) {
+                        None => problems.extend(missing(&path, field, name)),
+                        Some(info) if needs_number && !info.data_type.is_numeric() => {
+                            let what =
+                                if key == "column" { format!("{:?}", m.aggregation) } else { "A product".into() };
+                            problems.push(self.problem(
+                                &path,
+                                field,
+                                format!("{what} needs a numeric column; `{name}` is {}", info.native_type),
+                            ));
+                        }
+                        Some(_) => {}
                     }
-                    Some(_) => {}
                 }
             }
             for join in &entity.joins {
@@ -123,7 +131,19 @@ impl SemanticModel {
                 problems.push(self.problem(&path, field, format!("no dimension of this entity is called `{label}`")));
             }
             for m in &entity.measures {
-                if m.aggregation.needs_column() && m.column.is_none() {
+                if !m.product_of.is_empty() {
+                    let (path, field) = at(&format!(".measures[{}].product_of", m.name), &[("name", &m.name)]);
+                    let problem = if m.column.is_some() {
+                        Some("a measure has a column or a product_of, not both".to_owned())
+                    } else if m.product_of.len() < 2 {
+                        Some("a product needs at least two columns".to_owned())
+                    } else if matches!(m.aggregation, Aggregation::Count | Aggregation::CountDistinct) {
+                        Some(format!("{:?} does not apply to a product; use sum, avg, min or max", m.aggregation))
+                    } else {
+                        None
+                    };
+                    problems.extend(problem.map(|message| self.problem(&path, field, message)));
+                } else if m.aggregation.needs_column() && m.column.is_none() {
                     let (path, field) = at(&format!(".measures[{}].column", m.name), &[("name", &m.name)]);
                     problems.push(self.problem(&path, field, format!("{:?} needs a column", m.aggregation)));
                 }

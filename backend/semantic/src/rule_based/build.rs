@@ -145,7 +145,7 @@ pub(super) fn build(model: &SemanticModel, reading: &Reading) -> Result<Built, S
     }
 
     if reading.grain.is_some() || !reading.dates.is_empty() {
-        let ((e, d), ambiguous) = time_dimension(model, reading, subject, &groups)?;
+        let ((e, d), ambiguous) = time_dimension(model, reading, subject, &groups, &measures)?;
         if ambiguous {
             doubt += 0.45;
         }
@@ -191,7 +191,11 @@ pub(super) fn build(model: &SemanticModel, reading: &Reading) -> Result<Built, S
     }
     if let Some(limit) = reading.limit {
         query.limit = Some(limit);
-        parts.push(format!("first {limit}"));
+        if reading.default_limit && limit > 1 {
+            parts.push(format!("first {limit} (no number was given; {limit} by default)"));
+        } else {
+            parts.push(format!("first {limit}"));
+        }
     }
     Ok(Built { query, interpretation: parts.join(", "), doubt })
 }
@@ -220,13 +224,17 @@ fn time_dimension(
     reading: &Reading,
     subject: usize,
     groups: &[Group],
+    measures: &[Pick],
 ) -> Result<((usize, usize), bool), String> {
     if let Some(named) = reading.time_dimension {
         return Ok((named, false));
     }
     let grouped = |e: usize| groups.iter().any(|g| matches!(g, Group::Entity(x) | Group::Dimension(x, _) if *x == e));
     let named = reading.entities.iter().rev().copied().filter(|&e| !grouped(e));
-    let candidates = named.chain(forward(model, subject));
+    // What is measured has the dates before what ranks it ("top products by revenue in
+    // 2024" dates the sales, not the products).
+    let measured = measures.iter().filter_map(|p| pick_entity(model, p));
+    let candidates = named.chain(measured.flat_map(|e| forward(model, e))).chain(forward(model, subject));
     for entity in candidates {
         let times: Vec<usize> = model.entities[entity]
             .dimensions
@@ -301,7 +309,7 @@ fn describe_pick(model: &SemanticModel, pick: &Pick) -> String {
             let entity = &model.entities[*e];
             let measure = &entity.measures[*m];
             let column = measure.column.as_deref().map(words::phrase).unwrap_or_default();
-            if !measure.filters.is_empty() {
+            if !measure.filters.is_empty() || !measure.product_of.is_empty() {
                 return words::phrase(&measure.name);
             }
             match measure.aggregation {

@@ -19,10 +19,31 @@ pub(super) type Read<'a> = (&'a Token, Option<Keyword>);
 /// The span a date phrase at the start of `items` names, and how many tokens it used.
 pub(super) fn span_at(items: &[Read<'_>], today: NaiveDate) -> Option<(Span, usize)> {
     let first = items.first()?;
-    let year_after = |at: usize| match items.get(at) {
-        Some((token, None)) => year(token),
-        _ => None,
+    // "in the first quarter of 2024".
+    if first.0.raw == "the" {
+        return span_at(&items[1..], today).map(|(span, used)| (span, used + 1));
+    }
+    // A year after `at`, "of" allowed before it ("Q1 of 2024"): the year and the tokens used.
+    let year_after = |at: usize| {
+        let at = if items.get(at).is_some_and(|(t, _)| t.raw == "of") { at + 1 } else { at };
+        match items.get(at) {
+            Some((token, None)) => year(token).map(|y| (y, at + 1)),
+            _ => None,
+        }
     };
+    // "first quarter", "second half": a part of a year by its ordinal.
+    if let Some(n) = ordinal(&first.0.raw)
+        && let Some((unit, keyword)) = items.get(1)
+    {
+        let months = match keyword {
+            Some(Keyword::Unit(Granularity::Quarter)) if n <= 4 => 3,
+            None if unit.raw == "half" && n <= 2 => 6,
+            _ => return None,
+        };
+        let (y, used) = year_after(2).unwrap_or((today.year(), 2));
+        let from = NaiveDate::from_ymd_opt(y, (n - 1) * months + 1, 1)?;
+        return Some((Span { from, to: end_of(from, months)? }, used));
+    }
     match first {
         (token, None) => {
             if let TokenKind::Date(day) = token.kind {
@@ -33,7 +54,7 @@ pub(super) fn span_at(items: &[Read<'_>], today: NaiveDate) -> Option<(Span, usi
         }
         (_, Some(Keyword::Month(month))) => {
             let (y, used) = match year_after(1) {
-                Some(y) => (y, 2),
+                Some(found) => found,
                 // A month without a year is the latest one that has begun.
                 None => (if *month <= today.month() { today.year() } else { today.year() - 1 }, 1),
             };
@@ -42,7 +63,7 @@ pub(super) fn span_at(items: &[Read<'_>], today: NaiveDate) -> Option<(Span, usi
         }
         (_, Some(Keyword::Quarter(quarter))) => {
             let (y, used) = match year_after(1) {
-                Some(y) => (y, 2),
+                Some(found) => found,
                 None => (today.year(), 1),
             };
             let from = NaiveDate::from_ymd_opt(y, (quarter - 1) * 3 + 1, 1)?;
@@ -66,6 +87,17 @@ pub(super) fn span_at(items: &[Read<'_>], today: NaiveDate) -> Option<(Span, usi
             Some((_, Some(Keyword::Unit(unit)))) => Some((Span { from: start_of(*unit, today)?, to: today }, 2)),
             _ => None,
         },
+        _ => None,
+    }
+}
+
+/// 1 to 4 for "first" to "fourth".
+fn ordinal(word: &str) -> Option<u32> {
+    match word {
+        "first" => Some(1),
+        "second" => Some(2),
+        "third" => Some(3),
+        "fourth" => Some(4),
         _ => None,
     }
 }
@@ -160,5 +192,11 @@ mod tests {
         assert_eq!(span("last 30 days"), Some((day(2025, 4, 15), day(2025, 5, 14), 3)));
         assert_eq!(span("2024-02-29"), Some((day(2024, 2, 29), day(2024, 2, 29), 1)));
         assert_eq!(span("500"), None);
+        assert_eq!(span("the first quarter of 2024"), Some((day(2024, 1, 1), day(2024, 3, 31), 5)));
+        assert_eq!(span("third quarter"), Some((day(2025, 7, 1), day(2025, 9, 30), 2)));
+        assert_eq!(span("second half of 2024"), Some((day(2024, 7, 1), day(2024, 12, 31), 4)));
+        assert_eq!(span("q1 of 2024"), Some((day(2024, 1, 1), day(2024, 3, 31), 3)));
+        assert_eq!(span("march of 2023"), Some((day(2023, 3, 1), day(2023, 3, 31), 3)));
+        assert_eq!(span("first order"), None);
     }
 }

@@ -123,6 +123,13 @@ pub(super) struct Reading {
     pub shown: Vec<(usize, usize)>,
     pub rank: Option<(Rank, Direction)>,
     pub limit: Option<u64>,
+    /// The limit is a default: "top products" without a number.
+    pub default_limit: bool,
+    /// "most expensive", "cheapest": the superlative ranks by a price.
+    priced: bool,
+    /// Number dimensions named "total …" read where no aggregate was asked for ("the total
+    /// charge of admissions"): the name already says to add them up.
+    totals: Vec<(usize, usize)>,
     /// The entity ranked or listed ("which product", "top 5 stores").
     pub ranked_entity: Option<usize>,
     /// A dimension the question is about ("which category …", "categories with …"):
@@ -189,7 +196,13 @@ impl Reader<'_> {
             j += 1;
             match &tagged.item {
                 Item::Unknown(word) => reading.doubt(0.5, format!("does not know the word \"{word}\"")),
-                Item::Number(n, raw) if n.is_nan() || is_year_like(raw) && expect_date(&self.tagged[..j - 1]) => {
+                // A year where nothing else wants a number: "revenue by month for 2024".
+                Item::Number(n, raw)
+                    if n.is_nan()
+                        || is_year_like(raw)
+                            && (expect_date(&self.tagged[..j - 1])
+                                || !matches!(expect, Expect::Top | Expect::Compared(..))) =>
+                {
                     // A date or a year read where a date is expected.
                     match dates::span_at(&reads[tagged.start..], self.today) {
                         Some((span, used)) => {
@@ -201,6 +214,7 @@ impl Reader<'_> {
                 }
                 Item::Number(n, raw) => match expect {
                     Expect::Top => {
+                        reading.default_limit = false;
                         reading.limit = whole(*n);
                         if reading.limit.is_none() {
                             reading.doubt(0.5, format!("cannot show {raw} rows"));
@@ -225,17 +239,10 @@ impl Reader<'_> {
                     Keyword::Distinct => expect = Expect::Count { distinct: true },
                     Keyword::Sum => expect = Expect::Aggregate(Aggregation::Sum),
                     Keyword::Avg => expect = Expect::Aggregate(Aggregation::Avg),
-                    Keyword::Min | Keyword::Max => {
-                        let direction = if *keyword == Keyword::Max { Direction::Desc } else { Direction::Asc };
-                        // "which product has the highest price" ranks products; "the highest
-                        // price" aggregates.
-                        expect = if reading.list && !reading.entities.is_empty() {
-                            Expect::Superlative(direction)
-                        } else if *keyword == Keyword::Max {
-                            Expect::Aggregate(Aggregation::Max)
-                        } else {
-                            Expect::Aggregate(Aggregation::Min)
-                        };
+                    Keyword::Min | Keyword::Max => expect = extreme(&reading, *keyword == Keyword::Max),
+                    Keyword::Priced(direction) => {
+                        reading.priced = true;
+                        expect = Expect::Superlative(direction);
                     }
                     Keyword::Most => expect = Expect::Superlative(Direction::Desc),
                     Keyword::Least => expect = Expect::Superlative(Direction::Asc),
@@ -244,6 +251,7 @@ impl Reader<'_> {
                         reading.rank = None;
                         order_direction = Some(direction);
                         reading.limit = Some(1);
+                        reading.default_limit = true;
                         top_seen = true;
                         expect = Expect::Top;
                     }
@@ -290,7 +298,13 @@ impl Reader<'_> {
                             None => reading.doubt(0.5, "cannot read the date"),
                         }
                     }
-                    Keyword::Last
+                    // "the first quarter of 2024", else "the first order" (the earliest);
+                    // "last month", else "the last order" (the latest).
+                    Keyword::First | Keyword::Last if dates::span_at(&reads[tagged.start..], self.today).is_none() => {
+                        expect = extreme(&reading, *keyword == Keyword::Last);
+                    }
+                    Keyword::First
+                    | Keyword::Last
                     | Keyword::This
                     | Keyword::Today
                     | Keyword::Yesterday
@@ -303,14 +317,25 @@ impl Reader<'_> {
                         None => reading.doubt(0.5, "cannot read the date"),
                     },
                     Keyword::Not => negate = true,
-                    Keyword::Ascending => order_direction = Some(Direction::Asc),
-                    Keyword::Descending => order_direction = Some(Direction::Desc),
+                    // "sorted alphabetically" says the order, not what orders.
+                    Keyword::Ascending | Keyword::Descending => {
+                        let ascending = *keyword == Keyword::Ascending;
+                        order_direction = Some(if ascending { Direction::Asc } else { Direction::Desc });
+                        if expect == Expect::Order {
+                            expect = Expect::Nothing;
+                        }
+                    }
                     Keyword::List => reading.list = true,
                     // "by status and store type".
                     Keyword::And if after_group => expect = Expect::Group,
                     Keyword::And | Keyword::Or | Keyword::Filler => {}
                 },
                 Item::Ref(entries) => {
+                    // "top products": a plural without a number asks for a few, not one.
+                    let last = &self.tokens[tagged.start + tagged.len - 1];
+                    if expect == Expect::Top && reading.default_limit && last.raw != last.key {
+                        reading.limit = Some(Self::DEFAULT_TOP);
+                    }
                     let sense = self.choose(entries, &context, expect, &mut reading);
                     let Some(sense) = sense else { continue };
                     if let Some(entity) = sense.entity() {
@@ -323,6 +348,17 @@ impl Reader<'_> {
                 }
             }
             after_group = false;
+        }
+        if reading.measures.is_empty() && reading.having.is_empty() && reading.rank.is_none() {
+            let conditioned =
+                |&&(e, d): &&(usize, usize)| reading.conditions.iter().any(|c| (c.entity, c.dimension) == (e, d));
+            let total = reading.totals.iter().find(|t| !conditioned(t)).copied();
+            if let Some((e, d)) = total {
+                match self.measure(e, Aggregation::Sum, Some(d)) {
+                    Some(pick) => reading.measures.push(pick),
+                    None => reading.doubt(0.5, "the model has no total of this dimension"),
+                }
+            }
         }
         if let Some(direction) = order_direction {
             match &mut reading.rank {
@@ -431,6 +467,18 @@ impl Reader<'_> {
                 candidates = in_context;
             }
         }
+        if candidates.len() > 1 && !matches!(expect, Expect::Count { .. } | Expect::Group | Expect::Top) {
+            // Where a measure shares a word with an entity ("sales"), the measure is meant
+            // unless the question counts, groups or ranks rows ("how many sales").
+            let measures: Vec<&Entry> = candidates
+                .iter()
+                .copied()
+                .filter(|e| matches!(e.sense, Sense::Measure(..) | Sense::Metric(_)))
+                .collect();
+            if measures.len() == 1 && candidates.iter().any(|e| matches!(e.sense, Sense::Entity(_))) {
+                candidates = measures;
+            }
+        }
         if candidates.len() > 1 {
             // An entity named outright is what the phrase means ("orders", not a measure
             // with "orders" among its synonyms).
@@ -511,6 +559,23 @@ impl Reader<'_> {
                 }
                 Expect::Nothing
             }
+            // "the first order", "the latest admission": the extreme of the entity's date.
+            (Expect::Aggregate(aggregation @ (Aggregation::Min | Aggregation::Max)), Sense::Entity(e)) => {
+                let times = self.dimensions_of(e, |d| d.kind == DimensionKind::Time);
+                match times.as_slice() {
+                    [d, rest @ ..] => {
+                        if !rest.is_empty() {
+                            reading.doubt(0.45, "the entity has several dates");
+                        }
+                        match self.measure(e, aggregation, Some(*d)) {
+                            Some(pick) => reading.measures.push(pick),
+                            None => reading.doubt(0.5, "the model has no such aggregate of this date"),
+                        }
+                    }
+                    [] => reading.doubt(0.5, "does not know which date makes it first or last"),
+                }
+                Expect::Nothing
+            }
             (Expect::Aggregate(aggregation), Sense::Dimension(e, d)) => {
                 match self.measure(e, aggregation, Some(d)) {
                     Some(pick) => {
@@ -540,6 +605,10 @@ impl Reader<'_> {
                 let ranked_elsewhere = reading.ranked_entity.is_some_and(|r| sense.entity() != Some(r))
                     || reading.ranked_dimension.is_some_and(|(r, _)| sense.entity() != Some(r));
                 let rank = match sense {
+                    Sense::Entity(e) if reading.priced => self
+                        .dimensions_of(e, |d| d.kind == DimensionKind::Number && is_price(&d.name))
+                        .first()
+                        .map(|&d| Rank::Dimension(e, d)),
                     Sense::Entity(e) => self.measure(e, Aggregation::Count, None).map(Rank::Pick),
                     // "the product that sold the most units" adds up the units of its sales.
                     Sense::Dimension(e, d) if ranked_elsewhere && self.is_numeric(e, d) => {
@@ -590,7 +659,14 @@ impl Reader<'_> {
             (_, Sense::Dimension(e, d)) => {
                 let kind = self.model.entities[e].dimensions[d].kind;
                 match kind {
-                    DimensionKind::Number => *last_numeric = Some(Rank::Dimension(e, d)),
+                    DimensionKind::Number => {
+                        *last_numeric = Some(Rank::Dimension(e, d));
+                        let name = crate::words::split(&self.model.entities[e].dimensions[d].name);
+                        let listed = reading.list && reading.ranked_entity.is_some();
+                        if matches!(name.first().map(String::as_str), Some("total" | "sum")) && !listed {
+                            reading.totals.push((e, d));
+                        }
+                    }
                     DimensionKind::Time => reading.time_dimension = Some((e, d)),
                     // The first thing a question names is what it is about.
                     DimensionKind::Categorical | DimensionKind::Boolean => {
@@ -619,6 +695,15 @@ impl Reader<'_> {
         }
     }
 
+    /// How many rows "top" shows when the question gives no number.
+    pub const DEFAULT_TOP: u64 = 10;
+
+    /// The indices of `entity`'s dimensions that pass `keep`.
+    fn dimensions_of(&self, entity: usize, keep: impl Fn(&crate::model::Dimension) -> bool) -> Vec<usize> {
+        let dimensions = &self.model.entities[entity].dimensions;
+        (0..dimensions.len()).filter(|&d| keep(&dimensions[d])).collect()
+    }
+
     /// The unfiltered measure of `entity` with this aggregation (over `dimension`'s column).
     fn measure(&self, entity: usize, aggregation: Aggregation, dimension: Option<usize>) -> Option<Pick> {
         let e = &self.model.entities[entity];
@@ -629,6 +714,21 @@ impl Reader<'_> {
             .position(|m| m.aggregation == aggregation && m.filters.is_empty() && m.column.as_deref() == column)?;
         Some(Pick::Measure(entity, index))
     }
+}
+
+/// After "highest", "first" or "latest": "which product has the highest price" ranks
+/// products; "the highest price" aggregates.
+fn extreme(reading: &Reading, max: bool) -> Expect {
+    if reading.list && !reading.entities.is_empty() {
+        Expect::Superlative(if max { Direction::Desc } else { Direction::Asc })
+    } else {
+        Expect::Aggregate(if max { Aggregation::Max } else { Aggregation::Min })
+    }
+}
+
+/// Whether a name says what one of something costs ("list price", "UnitCost", "Fee").
+fn is_price(name: &str) -> bool {
+    crate::words::split(name).iter().any(|w| matches!(w.as_str(), "price" | "cost" | "fee" | "charge" | "rate"))
 }
 
 fn operator(comparison: Comparison) -> Operator {

@@ -3,7 +3,10 @@
 
 use chrono::NaiveDate;
 
-use crate::{query::Granularity, words};
+use crate::{
+    query::{Direction, Granularity},
+    words,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Token {
@@ -98,6 +101,10 @@ pub(super) enum Keyword {
     Avg,
     Min,
     Max,
+    /// "first": a part of a year ("first quarter"), else the earliest.
+    First,
+    /// "most expensive" (descending), "cheapest" (ascending): ranked by a price.
+    Priced(Direction),
     /// "most", "fewest": a superlative over a count or measure.
     Most,
     Least,
@@ -172,6 +179,18 @@ const PHRASES: &[(&str, Keyword)] = {
         ("largest", Max),
         ("biggest", Max),
         ("greatest", Max),
+        ("longest", Max),
+        ("latest", Max),
+        ("newest", Max),
+        ("most recent", Max),
+        ("shortest", Min),
+        ("earliest", Min),
+        ("first", First),
+        ("most expensive", Priced(Direction::Desc)),
+        ("priciest", Priced(Direction::Desc)),
+        ("dearest", Priced(Direction::Desc)),
+        ("least expensive", Priced(Direction::Asc)),
+        ("cheapest", Priced(Direction::Asc)),
         ("most", Most),
         ("least", Least),
         ("fewest", Least),
@@ -280,6 +299,8 @@ const PHRASES: &[(&str, Keyword)] = {
         ("ascending", Ascending),
         ("descending", Descending),
         ("alphabetically", Ascending),
+        ("alphabetical order", Ascending),
+        ("in alphabetical order", Ascending),
         ("list", List),
         ("show", List),
         ("display", List),
@@ -289,6 +310,7 @@ const PHRASES: &[(&str, Keyword)] = {
         ("give", List),
         ("find", List),
         ("get", List),
+        ("how much", Filler),
         ("the", Filler),
         ("a", Filler),
         ("an", Filler),

@@ -53,6 +53,17 @@ const CASES: &[(&str, &str)] = &[
          FROM retail.orders o JOIN retail.customers c ON o.customer_id = c.customer_id GROUP BY c.segment",
     ),
     (
+        r#"{"measures":["order_items.revenue","average_order_value"],"dimensions":["regions.name"]}"#,
+        "SELECT r.name, sum(i.quantity * i.unit_price), sum(i.quantity * i.unit_price) / count(DISTINCT o.order_id)
+         FROM retail.order_items i JOIN retail.orders o ON i.order_id = o.order_id JOIN retail.stores s ON o.store_id = s.store_id
+         JOIN retail.regions r ON s.region_id = r.region_id GROUP BY r.name",
+    ),
+    (
+        r#"{"measures":["order_items.average_line_revenue"],"dimensions":["products.category"]}"#,
+        "SELECT p.category, avg(i.quantity * i.unit_price) FROM retail.order_items i
+         JOIN retail.products p ON i.product_id = p.product_id GROUP BY p.category",
+    ),
+    (
         r#"{"measures":["customers.count"],"dimensions":["products.category"]}"#,
         "SELECT p.category, count(DISTINCT c.customer_id) FROM retail.customers c JOIN retail.orders o ON o.customer_id = c.customer_id
          JOIN retail.order_items i ON i.order_id = o.order_id JOIN retail.products p ON p.product_id = i.product_id GROUP BY p.category",
@@ -160,6 +171,12 @@ async fn values_cannot_escape_their_literals_and_sums_refuse_to_fan_out() {
         compile(&model, &fan_out, Dialect::DuckDb),
         Err(CompileError::FanOut("products.total_list_price".to_owned()))
     );
+    // A product of columns is a product in the tree, in every dialect.
+    let revenue = query(r#"{"measures":["order_items.revenue"]}"#);
+    for dialect in [Dialect::Postgres, Dialect::DuckDb, Dialect::Trino] {
+        let sql = compile(&model, &revenue, dialect).unwrap().sql;
+        assert_eq!(sql, "SELECT sum(order_items.quantity * order_items.unit_price) AS revenue FROM retail.order_items");
+    }
     let unknown = query(r#"{"measures":["orders.revenue"]}"#);
     assert_eq!(
         compile(&model, &unknown, Dialect::DuckDb),
