@@ -27,6 +27,25 @@ pub struct AskRequest {
     pub engine: Option<String>,
 }
 
+/// Asks the data source's semantic model directly, as Cube's query API does: measures,
+/// dimensions, filters, a time dimension with a granularity and a date range, order and
+/// limit. The SQL it compiles to goes through the same guard, policies, cache, history and
+/// audit as any other.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SemanticQueryRequest {
+    pub datasource_id: Uuid,
+    /// `{"measures": ["orders.count"], "dimensions": ["regions.name"], "filters": [{"member":
+    /// "orders.status", "operator": "equals", "values": ["shipped"]}], "time_dimension":
+    /// {"dimension": "orders.order_date", "granularity": "month", "date_range": ["2024-01-01",
+    /// "2024-12-31"]}, "order": [{"member": "orders.count", "direction": "desc"}], "limit": 10}`.
+    /// Operators: equals, not_equals, in, not_in, gt, gte, lt, lte, between, before, after,
+    /// contains, set, not_set. Granularities: day, week, month, quarter, year.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub query: serde_json::Value,
+}
+
 /// Milliseconds spent in each stage; stages a request did not go through are 0.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -14,9 +14,7 @@ use anyhow::Context as _;
 use chrono::NaiveDate;
 use kurobe_connector::{Connector, Dialect, ExecRequest, IntrospectOptions, Schema};
 use kurobe_duckdb::{DuckDbConnector, DuckDbSource};
-use kurobe_engines::{
-    Engines, linking::relevant_tables, prompt::PromptContext, text_to_sql::EngineError,
-};
+use kurobe_engines::{Engines, linking::relevant_tables, prompt::PromptContext, text_to_sql::EngineError};
 use kurobe_semantic::{
     RuleBased, SemanticModel,
     eval::{EvalCase, Prediction, Report, evaluate, read_cases},
@@ -115,7 +113,8 @@ pub async fn run(engines: &Engines, options: &EvalOptions) -> anyhow::Result<Rep
         },
         async |db: &str, sql: &str| {
             let database = &databases[db];
-            let guarded = kurobe_guard::check(sql, Dialect::DuckDb, &database.schema, 100_000).map_err(|r| r.to_string())?;
+            let guarded =
+                kurobe_guard::check(sql, Dialect::DuckDb, &database.schema, 100_000).map_err(|r| r.to_string())?;
             database.connector.execute(&guarded.sql, &request).await.map(|r| r.rows).map_err(|e| e.to_string())
         },
     )

@@ -14,11 +14,10 @@ use kurobe_engines::{
     prompt::{Example, PromptContext},
     text_to_sql::{EngineError, Generated, TextToSql},
 };
-use kurobe_semantic::RuleBased;
 use kurobe_store::{Context, QueryStatus};
 
 use super::{Events, Failure, Source, cache::CachedResult, emit, millis, query_error};
-use crate::{datasources::semantic, http::ApiError};
+use crate::http::ApiError;
 
 /// The most tables a prompt shows (join paths may add a few).
 const MAX_TABLES: usize = 12;
@@ -55,27 +54,6 @@ async fn examples(source: &Source<'_>, question: &str) -> Result<Vec<Example>, A
         .collect();
     ranked.sort_by_key(|(shared, _)| std::cmp::Reverse(*shared));
     Ok(ranked.into_iter().take(MAX_EXAMPLES).map(|(_, e)| e).collect())
-}
-
-/// The data source's offline engine, built from its semantic model once per version of
-/// the model. A model file that does not load leaves the offline engine out (logged), so
-/// the other engines of the chain still answer.
-fn offline_engine(source: &Source<'_>) -> Option<Arc<RuleBased>> {
-    let dir = &source.state.settings.engines.semantic_dir;
-    let version = semantic::version(dir, &source.record, source.schema_generation);
-    if let Some(engine) = source.state.datasources.offline_engine(source.record.id, version) {
-        return Some(engine);
-    }
-    match semantic::build(dir, &source.record, &source.schema) {
-        Ok(engine) => {
-            source.state.datasources.remember_offline_engine(source.record.id, version, engine.clone());
-            Some(engine)
-        }
-        Err(error) => {
-            tracing::warn!(%error, datasource = %source.record.id, "the semantic model does not load; the offline engine is unavailable");
-            None
-        }
-    }
 }
 
 /// The organisation's text-to-SQL engine when the request names none.
@@ -237,7 +215,7 @@ pub(crate) async fn answer_question(
         .map_err(|error| refused(ApiError::Invalid { code: ErrorCode::UnknownEngine, message: error.to_string() }))?;
     let tables: Vec<&Table> = relevant_tables(&source.schema, question, MAX_TABLES);
     let examples = examples(source, question).await.map_err(failed)?;
-    let rule_based = offline_engine(source);
+    let layer = source.semantic_layer().ok();
     timings.context_ms = millis(context_started);
     emit(events, StreamEvent::Context { tables: tables.iter().map(|t| format!("{}.{}", t.schema, t.name)).collect() });
     let context = PromptContext {
@@ -245,7 +223,7 @@ pub(crate) async fn answer_question(
         tables: &tables,
         semantic: None,
         examples: &examples,
-        rule_based: rule_based.as_deref(),
+        rule_based: layer.as_ref().map(|l| &l.engine),
         today: chrono::Utc::now().date_naive(),
         trace_id: None,
     };

@@ -28,7 +28,10 @@ use self::{
 };
 use crate::{
     audit::Audit,
-    datasources::{parse_limits, policies, schemas},
+    datasources::{
+        parse_limits, policies, schemas,
+        semantic::{self, SemanticLayer},
+    },
     http::{ApiError, require},
     state::AppState,
 };
@@ -41,8 +44,13 @@ pub const MAX_QUESTION: usize = 2_000;
 /// What is asked.
 #[derive(Debug, Clone)]
 pub enum Input {
-    Question { question: String, engine: Option<String> },
+    Question {
+        question: String,
+        engine: Option<String>,
+    },
     Sql(String),
+    /// Measures, dimensions and filters of the data source's semantic model.
+    Semantic(Box<kurobe_semantic::SemanticQuery>),
 }
 
 /// Stage events for a streamed answer; `None` when the caller wants only the result.
@@ -124,6 +132,27 @@ impl<'a> Source<'a> {
             policy_values,
             record,
         })
+    }
+
+    /// The data source's semantic model and offline engine, built once per version of the
+    /// model. A model file that does not load is an error here (and logged), which leaves
+    /// the offline engine out while the other engines still answer.
+    pub fn semantic_layer(&self) -> Result<Arc<SemanticLayer>, ApiError> {
+        let dir = &self.state.settings.engines.semantic_dir;
+        let version = semantic::version(dir, &self.record, self.schema_generation);
+        if let Some(layer) = self.state.datasources.semantic_layer(self.record.id, version) {
+            return Ok(layer);
+        }
+        match semantic::build(dir, &self.record, &self.schema) {
+            Ok(layer) => {
+                self.state.datasources.remember_semantic_layer(self.record.id, version, layer.clone());
+                Ok(layer)
+            }
+            Err(error) => {
+                tracing::warn!(%error, datasource = %self.record.id, "the semantic model does not load");
+                Err(ApiError::invalid(format!("the data source's semantic model does not load: {error}")))
+            }
+        }
     }
 
     /// Checks SQL with the guard in the connector's dialect, against the known schema, and
@@ -253,6 +282,39 @@ pub async fn run(
     }
 }
 
+/// SQL that was submitted (or compiled from a semantic query): guarded, then read.
+async fn submitted(
+    source: &Source<'_>,
+    sql: &str,
+    events: &Events,
+    timings: &mut Timings,
+) -> Result<generate::Answered, Failure> {
+    let guard_started = Instant::now();
+    let guarded = source.guard(sql).map_err(|refusal| Failure {
+        sql: Some(sql.to_owned()),
+        ..Failure::new(
+            ApiError::Invalid { code: ErrorCode::SqlRefused, message: refusal.to_string() },
+            QueryStatus::Refused,
+        )
+    })?;
+    timings.guard_ms = millis(guard_started);
+    emit(events, StreamEvent::Sql { sql: guarded.sql.clone(), explanation: None, engine: None });
+    emit(events, StreamEvent::Executing);
+    let cache_started = Instant::now();
+    let rows = source.rows(&guarded.sql).await.map_err(|error| Failure {
+        sql: Some(guarded.sql.clone()),
+        ..Failure::new(query_error(error), QueryStatus::Failed)
+    })?;
+    Ok(generate::Answered {
+        sql: guarded.sql,
+        generated_sql: None,
+        explanation: None,
+        generation: None,
+        rows,
+        cache_started,
+    })
+}
+
 /// The stages after the data source is known: SQL (generated or submitted), rows, chart.
 async fn answer(
     source: &Source<'_>,
@@ -266,34 +328,14 @@ async fn answer(
             let answered = generate::answer_question(source, question, engine.as_deref(), events, &mut timings).await?;
             (Some(question.clone()), answered)
         }
-        Input::Sql(sql) => {
-            let guard_started = Instant::now();
-            let guarded = source.guard(sql).map_err(|refusal| Failure {
-                sql: Some(sql.clone()),
-                ..Failure::new(
-                    ApiError::Invalid { code: ErrorCode::SqlRefused, message: refusal.to_string() },
-                    QueryStatus::Refused,
-                )
-            })?;
-            timings.guard_ms = millis(guard_started);
-            emit(events, StreamEvent::Sql { sql: guarded.sql.clone(), explanation: None, engine: None });
-            emit(events, StreamEvent::Executing);
-            let cache_started = Instant::now();
-            let rows = source.rows(&guarded.sql).await.map_err(|error| Failure {
-                sql: Some(guarded.sql.clone()),
-                ..Failure::new(query_error(error), QueryStatus::Failed)
-            })?;
-            (
-                None,
-                generate::Answered {
-                    sql: guarded.sql,
-                    generated_sql: None,
-                    explanation: None,
-                    generation: None,
-                    rows,
-                    cache_started,
-                },
-            )
+        Input::Sql(sql) => (None, submitted(source, sql, events, &mut timings).await?),
+        Input::Semantic(query) => {
+            let layer = source.semantic_layer().map_err(|e| Failure::new(e, QueryStatus::Refused))?;
+            let compiled = kurobe_semantic::compile(&layer.model, query, source.connector.dialect())
+                .map_err(|e| Failure::new(ApiError::invalid(e.to_string()), QueryStatus::Refused))?;
+            let mut answered = submitted(source, &compiled.sql, events, &mut timings).await?;
+            answered.generated_sql = Some(compiled.sql);
+            (None, answered)
         }
     };
     let rows = answered.rows;

@@ -23,6 +23,8 @@ pub(crate) struct Recorder<'a> {
     datasource_id: Uuid,
     question: Option<&'a str>,
     submitted_sql: Option<&'a str>,
+    /// The semantic query asked, for the record.
+    semantic: Option<serde_json::Value>,
     started: Instant,
 }
 
@@ -35,9 +37,14 @@ impl<'a> Recorder<'a> {
         input: &'a Input,
         started: Instant,
     ) -> Self {
+        let semantic = match input {
+            Input::Semantic(query) => serde_json::to_value(query).ok(),
+            _ => None,
+        };
         let (question, submitted_sql) = match input {
             Input::Question { question, .. } => (Some(question.as_str()), None),
             Input::Sql(sql) => (None, Some(sql.as_str())),
+            Input::Semantic(_) => (None, None),
         };
         Self {
             state,
@@ -47,6 +54,7 @@ impl<'a> Recorder<'a> {
             datasource_id: record.id,
             question,
             submitted_sql,
+            semantic,
             started,
         }
     }
@@ -79,6 +87,7 @@ impl<'a> Recorder<'a> {
         entry.row_count = i64::try_from(response.row_count).ok();
         entry.details = serde_json::json!({
             "executed_sql": response.sql,
+            "semantic_query": self.semantic,
             "cache_hit": response.cache.hit,
             "truncated": response.truncated,
             "generation": response.generation,
@@ -101,7 +110,8 @@ impl<'a> Recorder<'a> {
         let sql = self.submitted_sql.or(failure.sql.as_deref()).unwrap_or_default();
         let mut entry = self.entry(sql, failure.status, Some(&failure.error));
         let message = failure.error.detail().message;
-        entry.details = serde_json::json!({ "error": message, "context": failure.details });
+        entry.details =
+            serde_json::json!({ "error": message, "context": failure.details, "semantic_query": self.semantic });
         let mut tx = self.state.store.begin(&Context::member(self.principal.org_id, self.principal.user_id)).await?;
         tx.record_query(&entry).await?;
         let details = serde_json::json!({ "query_id": self.query_id, "reason": message, "sql": failure.sql });

@@ -4,11 +4,13 @@ use std::{
 };
 
 use kurobe_connector::{Connector, Schema};
-use kurobe_semantic::RuleBased;
 use kurobe_store::DataSourceRecord;
 use uuid::Uuid;
 
-use super::{DataSourceError, build, semantic::ModelVersion};
+use super::{
+    DataSourceError, build,
+    semantic::{ModelVersion, SemanticLayer},
+};
 use crate::{crypto::MasterKeys, settings::ConnectorSettings};
 
 /// A connector and the configuration version it was built from.
@@ -24,7 +26,7 @@ struct Live {
 pub struct DataSources {
     live: Mutex<HashMap<Uuid, Live>>,
     schemas: Mutex<HashMap<Uuid, (i64, Arc<Schema>)>>,
-    offline: Mutex<HashMap<Uuid, (ModelVersion, Arc<RuleBased>)>>,
+    semantic: Mutex<HashMap<Uuid, (ModelVersion, Arc<SemanticLayer>)>>,
 }
 
 impl std::fmt::Debug for DataSources {
@@ -59,17 +61,17 @@ impl DataSources {
     pub fn forget(&self, id: Uuid) {
         self.live.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
         self.schemas.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
-        self.offline.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+        self.semantic.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
     }
 
-    /// The offline engine built for this version of the data source's semantic model.
-    pub fn offline_engine(&self, id: Uuid, version: ModelVersion) -> Option<Arc<RuleBased>> {
-        let engines = self.offline.lock().unwrap_or_else(PoisonError::into_inner);
-        engines.get(&id).filter(|(v, _)| *v == version).map(|(_, engine)| engine.clone())
+    /// The semantic layer built for this version of the data source's model.
+    pub fn semantic_layer(&self, id: Uuid, version: ModelVersion) -> Option<Arc<SemanticLayer>> {
+        let layers = self.semantic.lock().unwrap_or_else(PoisonError::into_inner);
+        layers.get(&id).filter(|(v, _)| *v == version).map(|(_, layer)| layer.clone())
     }
 
-    pub fn remember_offline_engine(&self, id: Uuid, version: ModelVersion, engine: Arc<RuleBased>) {
-        self.offline.lock().unwrap_or_else(PoisonError::into_inner).insert(id, (version, engine));
+    pub fn remember_semantic_layer(&self, id: Uuid, version: ModelVersion, layer: Arc<SemanticLayer>) {
+        self.semantic.lock().unwrap_or_else(PoisonError::into_inner).insert(id, (version, layer));
     }
 
     pub fn schema(&self, id: Uuid, generation: i64) -> Option<Arc<Schema>> {

@@ -44,8 +44,15 @@ pub fn version(dir: &Path, record: &DataSourceRecord, generation: i64) -> ModelV
     ModelVersion { generation, modified }
 }
 
+/// A data source's semantic model and the offline engine built from it.
+#[derive(Debug)]
+pub struct SemanticLayer {
+    pub model: SemanticModel,
+    pub engine: RuleBased,
+}
+
 /// Reads (or drafts) the model and builds the offline engine for it.
-pub fn build(dir: &Path, record: &DataSourceRecord, schema: &Schema) -> Result<Arc<RuleBased>, SemanticError> {
+pub fn build(dir: &Path, record: &DataSourceRecord, schema: &Schema) -> Result<Arc<SemanticLayer>, SemanticError> {
     let path = model_file(dir, record);
     let mut model = if path.is_file() {
         let model = SemanticModel::load(&path)?;
@@ -55,7 +62,7 @@ pub fn build(dir: &Path, record: &DataSourceRecord, schema: &Schema) -> Result<A
         SemanticModel::draft(schema)
     };
     model.merge_samples(schema);
-    Ok(Arc::new(RuleBased::new(&model)))
+    Ok(Arc::new(SemanticLayer { engine: RuleBased::new(&model), model }))
 }
 
 #[cfg(test)]

@@ -96,6 +96,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(organisation::get, organisation::update))
         .routes(routes!(queries::ask_question))
         .routes(routes!(queries::run_sql))
+        .routes(routes!(queries::semantic_query))
         .routes(routes!(queries::rerun))
         .routes(routes!(queries::export_csv))
         .routes(routes!(history::list))

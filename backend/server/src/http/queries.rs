@@ -13,7 +13,7 @@ use axum::{
 };
 use kurobe_api::{
     ErrorBody,
-    queries::{AskRequest, QueryResponse, SqlRequest, StreamEvent},
+    queries::{AskRequest, QueryResponse, SemanticQueryRequest, SqlRequest, StreamEvent},
 };
 use kurobe_core::{Permission, Principal};
 use kurobe_store::Context;
@@ -114,6 +114,28 @@ pub async fn run_sql(
 ) -> Result<Response, ApiError> {
     audit.action("query.sql", Some(req.datasource_id.to_string()));
     respond(state, audit, principal, req.datasource_id, Input::Sql(req.sql), wants_stream(&headers)).await
+}
+
+/// Asks the data source's semantic model: measures, dimensions, filters, time grain.
+#[utoipa::path(post, path = "/v1/semantic/query", tag = "queries", security(("bearer" = [])),
+    request_body = SemanticQueryRequest, responses(
+    (status = 200, description = "The answer; with `Accept: text/event-stream`, a stream of `StreamEvent`s", content(
+        (QueryResponse = "application/json"), (StreamEvent = "text/event-stream"))),
+    (status = 404, description = "No such data source", body = ErrorBody),
+    (status = 422, description = "`validation_failed` (a member the model does not have, a malformed query) or `sql_refused`", body = ErrorBody),
+))]
+pub async fn semantic_query(
+    State(state): State<AppState>,
+    audit: Audit,
+    Auth(principal): Auth,
+    headers: HeaderMap,
+    Json(req): Json<SemanticQueryRequest>,
+) -> Result<Response, ApiError> {
+    audit.action("query.semantic", Some(req.datasource_id.to_string()));
+    let query: kurobe_semantic::SemanticQuery =
+        serde_json::from_value(req.query).map_err(|e| ApiError::invalid(format!("the semantic query: {e}")))?;
+    let input = Input::Semantic(Box::new(query));
+    respond(state, audit, principal, req.datasource_id, input, wants_stream(&headers)).await
 }
 
 /// Runs a query of the history again: a question is asked again (the engine may answer

@@ -416,3 +416,36 @@ async fn the_offline_engine_answers_without_any_model_and_declines_what_it_canno
     assert_eq!(history(&app).await[2].1, "refused");
     assert_eq!(app.audit_rows("query.ask").await[1].error_code.as_deref(), Some("cannot_answer"));
 }
+
+#[tokio::test]
+async fn a_semantic_query_compiles_to_guarded_sql_and_is_recorded() {
+    let (app, _dir, owner, id) = app_with_demo_settings(settings()).await;
+    let query = json!({
+        "measures": ["orders.count"],
+        "dimensions": ["orders.status"],
+        "order": [{ "member": "orders.status", "direction": "asc" }],
+    });
+    let body = json!({ "datasource_id": id, "query": query });
+    let answer = app.post("/v1/semantic/query", Some(&owner.token), body).await.expect(StatusCode::OK).body;
+    let sql = "SELECT status, count(*) FROM retail.orders GROUP BY status ORDER BY status";
+    let direct = app.post("/v1/sql", Some(&owner.token), json!({ "datasource_id": id, "sql": sql })).await.body;
+    assert_eq!(answer["rows"], direct["rows"]);
+    assert_eq!(answer["chart"]["kind"], "bar");
+
+    let wrong = json!({ "datasource_id": id, "query": { "measures": ["orders.ghosts"] } });
+    app.post("/v1/semantic/query", Some(&owner.token), wrong)
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let malformed = json!({ "datasource_id": id, "query": { "measures": "orders.count", "colour": 1 } });
+    app.post("/v1/semantic/query", Some(&owner.token), malformed)
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    // The malformed query never became a query; the other two each left a history row.
+    let statuses: Vec<String> =
+        sqlx::query_scalar("SELECT status FROM query_history WHERE details->>'semantic_query' IS NOT NULL ORDER BY id")
+            .fetch_all(&app.db.owner)
+            .await
+            .unwrap();
+    assert_eq!(statuses, ["succeeded", "refused"]);
+    assert_eq!(app.audit_rows("query.semantic").await.len(), 3);
+}
