@@ -219,7 +219,10 @@ async fn main() -> anyhow::Result<()> {
             match output {
                 Some(path) => {
                     std::fs::write(&path, yaml).with_context(|| format!("writing {}", path.display()))?;
-                    eprintln!("wrote {}: refine the descriptions and synonyms, then keep it in config/semantic/", path.display());
+                    eprintln!(
+                        "wrote {}: refine the descriptions and synonyms, then keep it in config/semantic/",
+                        path.display()
+                    );
                 }
                 None => print!("{yaml}"),
             }
