@@ -90,6 +90,27 @@ pub fn plural(word: &str) -> String {
     format!("{word}s")
 }
 
+/// A crude stem of an English word, enough to meet a verb and the name it is in:
+/// "hired" and "hire" (`HireDate`), "admitted" and "admit", "opened" and "open".
+pub fn stem(word: &str) -> String {
+    let mut stem = word.to_owned();
+    if let Some(suffix) =
+        ["ing", "ed", "es", "s", "e"].into_iter().find(|s| word.len() > s.len() + 2 && word.ends_with(s))
+    {
+        stem.truncate(word.len() - suffix.len());
+    }
+    // "admitt" → "admit", "shipp" → "ship"; "fill", "pass" keep theirs.
+    let bytes = stem.as_bytes();
+    if let [.., a, b] = bytes
+        && a == b
+        && bytes.len() > 3
+        && !matches!(b, b'a' | b'e' | b'i' | b'o' | b'u' | b'l' | b's' | b'z')
+    {
+        stem.pop();
+    }
+    stem
+}
+
 /// A phrase for people: the words of `name` joined by spaces.
 pub fn phrase(name: &str) -> String {
     split(name).join(" ")
@@ -107,6 +128,16 @@ mod tests {
         assert_eq!(split("HTTPServerLog"), ["http", "server", "log"]);
         assert_eq!(split("Q1 2024"), ["q", "1", "2024"]);
         assert_eq!(split("  line-no "), ["line", "no"]);
+    }
+
+    #[test]
+    fn verbs_meet_the_names_they_are_in() {
+        for (verb, name) in
+            [("hired", "hire"), ("admitted", "admit"), ("opened", "open"), ("shipped", "ship"), ("priced", "price")]
+        {
+            assert_eq!(stem(verb), stem(name), "{verb} {name}");
+        }
+        assert_ne!(stem("order"), stem("ordinal"));
     }
 
     #[test]

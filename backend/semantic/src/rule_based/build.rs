@@ -34,7 +34,10 @@ pub(super) fn build(model: &SemanticModel, reading: &Reading) -> Result<Built, S
         !matches!(g, Group::Entity(e) if !measures.is_empty()
         && measures.iter().all(|p| pick_entity(model, p) == Some(*e)))
     });
-    let has_label = model.entities[subject].label.is_some();
+    // Rows without a label are listed (by their key) only when ranked by a column of theirs:
+    // "top 5 admissions by charge"; "orders since March" counts them.
+    let ranked_by_column = matches!(reading.rank, Some((Rank::Dimension(e, _), _)) if e == subject);
+    let has_label = model.entities[subject].label.is_some() || ranked_by_column && key(model, subject).is_some();
     let listing_each = reading.list
         && measures.is_empty()
         && reading.having.is_empty()
@@ -268,12 +271,21 @@ fn forward(model: &SemanticModel, start: usize) -> Vec<usize> {
     seen
 }
 
+/// The dimension that names the entity's rows: its label, else its key.
 fn label(model: &SemanticModel, entity: usize) -> Result<usize, String> {
     let e = &model.entities[entity];
     e.label
         .as_deref()
         .and_then(|l| e.dimensions.iter().position(|d| d.name == l))
+        .or_else(|| key(model, entity))
         .ok_or_else(|| format!("{} has no label to show its rows by", words::phrase(&e.name)))
+}
+
+/// The dimension reading the entity's primary key (see `with_keys`).
+fn key(model: &SemanticModel, entity: usize) -> Option<usize> {
+    let e = &model.entities[entity];
+    let key = e.primary_key.as_deref()?;
+    e.dimensions.iter().position(|d| d.column == key)
 }
 
 fn member(model: &SemanticModel, entity: usize, dimension: usize) -> String {

@@ -41,7 +41,14 @@ pub(super) struct Lexicon {
     phrases: HashMap<String, Vec<Entry>>,
     /// The most words any phrase has, bounding the search at each position.
     longest: usize,
+    /// Stems of the words of number and date dimensions, for verbs a question uses where
+    /// the name has a noun ("hired" for `HireDate`); always weak.
+    stems: HashMap<String, Vec<Entry>>,
 }
+
+/// Words of names that say what kind of value a column holds, not what happened.
+const GENERIC: &[&str] =
+    &["date", "time", "timestamp", "day", "on", "at", "of", "id", "number", "no", "count", "total", "amount", "value"];
 
 /// The lexicon key of a phrase: its words, singular, space-separated.
 pub(super) fn key(phrase: &str) -> String {
@@ -71,6 +78,13 @@ impl Lexicon {
                     && let Some(head) = split.last()
                 {
                     lexicon.add(head, sense(), true);
+                }
+                if matches!(d.kind, DimensionKind::Time | DimensionKind::Number) {
+                    for word in std::iter::once(&d.name).chain(&d.synonyms).flat_map(|p| words::split(p)) {
+                        if word.len() > 2 && !GENERIC.contains(&word.as_str()) {
+                            lexicon.add_stem(&word, sense());
+                        }
+                    }
                 }
                 match d.kind {
                     DimensionKind::Categorical => {
@@ -117,6 +131,18 @@ impl Lexicon {
         } else {
             entries.push(Entry { sense, weak });
         }
+    }
+
+    fn add_stem(&mut self, word: &str, sense: Sense) {
+        let entries = self.stems.entry(words::stem(word)).or_default();
+        if !entries.iter().any(|e| e.sense == sense) {
+            entries.push(Entry { sense, weak: true });
+        }
+    }
+
+    /// The dimensions a word no phrase matches may name by its stem ("hired").
+    pub fn by_stem(&self, word: &str) -> Option<&[Entry]> {
+        self.stems.get(&words::stem(word)).map(Vec::as_slice)
     }
 
     /// The longest phrase starting at `start` of the singular words `keys`: its entries

@@ -14,7 +14,11 @@ use chrono::NaiveDate;
 use kurobe_connector::Dialect;
 use serde::{Deserialize, Serialize};
 
-use crate::{SemanticModel, SemanticQuery, compile, model::DimensionKind, words};
+use crate::{
+    SemanticModel, SemanticQuery, compile,
+    model::{Dimension, DimensionKind},
+    words,
+};
 use lexicon::Lexicon;
 use read::{Reader, tag};
 
@@ -56,7 +60,9 @@ impl RuleBased {
     pub const THRESHOLD: f64 = 0.6;
 
     pub fn new(model: &SemanticModel) -> RuleBased {
-        RuleBased { lexicon: Lexicon::build(model), model: model.clone() }
+        // The lexicon is the model's words; keys added after it are for showing rows only.
+        let lexicon = Lexicon::build(model);
+        RuleBased { lexicon, model: with_keys(model) }
     }
 
     /// Answers `question` with SQL for `dialect`; relative dates ("last month") count
@@ -119,6 +125,29 @@ impl RuleBased {
         suggestions.truncate(4);
         suggestions
     }
+}
+
+/// The model with each unlabelled entity's key as a dimension (unless one already reads
+/// it), so that its rows can be listed and grouped by what identifies them ("top 5
+/// admissions by charge" shows admission ids). Questions cannot name these dimensions.
+fn with_keys(model: &SemanticModel) -> SemanticModel {
+    let mut model = model.clone();
+    for entity in &mut model.entities {
+        let Some(key) = entity.primary_key.clone() else { continue };
+        let taken = entity.dimensions.iter().any(|d| d.column == key || d.name == key)
+            || entity.measures.iter().any(|m| m.name == key);
+        if entity.label.is_none() && !taken {
+            entity.dimensions.push(Dimension {
+                name: key.clone(),
+                column: key,
+                kind: DimensionKind::Number,
+                description: None,
+                synonyms: Vec::new(),
+                values: Vec::new(),
+            });
+        }
+    }
+    model
 }
 
 /// Lower case, single spaces, no surrounding punctuation: how questions are compared.

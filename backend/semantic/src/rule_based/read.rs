@@ -53,7 +53,10 @@ pub(super) fn tag<'l>(tokens: &[Token], lexicon: &'l Lexicon) -> Vec<Tagged<'l>>
                     }
                     (_, Some((entries, ml))) => (Item::Ref(entries), ml),
                     (Some((k, kl)), None) => (Item::Keyword(k), kl),
-                    (None, None) => (Item::Unknown(token.raw.clone()), 1),
+                    (None, None) => match lexicon.by_stem(&token.raw) {
+                        Some(entries) => (Item::Ref(entries), 1),
+                        None => (Item::Unknown(token.raw.clone()), 1),
+                    },
                 }
             }
         };
@@ -342,6 +345,23 @@ impl Reader<'_> {
                         reading.mention(entity);
                     }
                     let grouping = expect == Expect::Group;
+                    // "how many prescriptions cost less than 20": the rows are counted and
+                    // the number compared, not added up.
+                    let compared_next = matches!(
+                        self.tagged.get(j).map(|t| &t.item),
+                        Some(Item::Keyword(Keyword::Compare(_) | Keyword::Between))
+                    );
+                    if let (Expect::Count { .. }, Sense::Dimension(e, d), true) = (expect, &sense, compared_next)
+                        && self.is_numeric(*e, *d)
+                    {
+                        match self.measure(*e, Aggregation::Count, None) {
+                            Some(pick) => reading.measures.push(pick),
+                            None => reading.doubt(0.5, "the model has no count of this entity"),
+                        }
+                        last_numeric = Some(Rank::Dimension(*e, *d));
+                        expect = Expect::Nothing;
+                        continue;
+                    }
                     expect = self.fill(&mut reading, sense, expect, &mut negate, &mut last_numeric);
                     after_group = grouping && expect == Expect::Nothing;
                     continue;

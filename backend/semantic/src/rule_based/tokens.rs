@@ -311,6 +311,7 @@ const PHRASES: &[(&str, Keyword)] = {
         ("find", List),
         ("get", List),
         ("how much", Filler),
+        ("up", Filler),
         ("the", Filler),
         ("a", Filler),
         ("an", Filler),
