@@ -449,3 +449,55 @@ async fn a_semantic_query_compiles_to_guarded_sql_and_is_recorded() {
     assert_eq!(statuses, ["succeeded", "refused"]);
     assert_eq!(app.audit_rows("query.semantic").await.len(), 3);
 }
+
+#[tokio::test]
+async fn editing_engines_yaml_switches_the_next_request_and_a_broken_file_fails_none() {
+    // Two model servers answering the same SQL forever, so the engine in use is told by name.
+    let answers = |n| (0..n).map(|_| Reply::openai_answer(&fenced(REGIONS_SQL))).collect::<Vec<_>>();
+    let (_first, first_url) = Replay::start(answers(400)).await;
+    let (_second, second_url) = Replay::start(answers(400)).await;
+    let (app, _dir, owner, id, engines_dir) = app_with_model(&first_url, Some(&second_url)).await;
+    let path = engines_dir.path().join("engines.yaml");
+    let watcher = tokio::spawn(kurobe_server::engines::reload_on_change(app.state.clone()));
+    let engine_of = |body: &Value| body["generation"]["engine"].as_str().unwrap_or_default().to_owned();
+    // Distinct questions, so answers come from the engine rather than the result cache.
+    let question = |n: usize| format!("orders per region, take {n}");
+    assert_eq!(engine_of(&ask(&app, &owner, &id, &question(0)).await.expect(StatusCode::OK).body), "model");
+
+    // Make `second` the default: the next requests use it, within two seconds.
+    let yaml = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, yaml.replacen("default: model", "default: second", 1)).unwrap();
+    let edited = std::time::Instant::now();
+    let mut n = 1;
+    loop {
+        let body = ask(&app, &owner, &id, &question(n)).await.expect(StatusCode::OK).body;
+        n += 1;
+        if engine_of(&body) == "second" {
+            break;
+        }
+        assert!(edited.elapsed() < std::time::Duration::from_secs(2), "still on the old engine after 2 s");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    eprintln!("the edited registry answered {:?} after the edit", edited.elapsed());
+
+    // A broken file written in the middle of a load of concurrent asks fails none of them
+    // and keeps the running registry.
+    let load = (0..40).map(|i| {
+        let (app, owner, id) = (&app, &owner, &id);
+        async move { ask(app, owner, id, &question(1_000 + i)).await }
+    });
+    let breaking = async {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        std::fs::write(&path, "text_to_sql: [this is not: a registry").unwrap();
+    };
+    let (responses, ()) = tokio::join!(futures_util::future::join_all(load), breaking);
+    let failed = responses.iter().filter(|r| r.status != StatusCode::OK).count();
+    assert_eq!(failed, 0, "{:?}", responses.iter().find(|r| r.status != StatusCode::OK));
+    assert!(responses.iter().all(|r| engine_of(&r.body) == "second"));
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let status = app.get("/v1/admin/engines", &owner.token).await.expect(StatusCode::OK).body;
+    assert!(status["reload_failures"].as_u64().unwrap() >= 1, "{status}");
+    assert!(status["last_error"]["message"].as_str().is_some(), "{status}");
+    assert_eq!(engine_of(&ask(&app, &owner, &id, &question(2_000)).await.expect(StatusCode::OK).body), "second");
+    watcher.abort();
+}
