@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 use crate::{
     ConfigError, EngineSpec, Provider, Registry,
     langfuse::Langfuse,
-    text_to_sql::{EngineError, LlmTextToSql, TextToSql},
+    llm::ChatModel,
+    text_to_sql::{EngineError, LlmTextToSql, TextToSql, chat_model},
 };
 
 /// A registry as loaded: the file's content, its version, when it took effect, and its
@@ -26,7 +27,18 @@ pub struct Loaded {
     pub version: u64,
     pub loaded_at: DateTime<Utc>,
     text_to_sql: BTreeMap<String, Result<Arc<dyn TextToSql>, EngineError>>,
+    /// The model of each visualization engine that has one (`rule_based` has none).
+    chart_models: BTreeMap<String, Result<Arc<dyn ChatModel>, EngineError>>,
     digest: [u8; 32],
+}
+
+/// How a chart is chosen for a result.
+#[derive(Debug, Clone)]
+pub enum ChartChooser {
+    /// The rules of [`crate::visualization::choose`].
+    Rules,
+    /// A model that may only pick among the declarative kinds; the rules are the fallback.
+    Model { name: String, model: Arc<dyn ChatModel> },
 }
 
 /// The engine a spec describes, or why it cannot run on this server.
@@ -54,7 +66,29 @@ impl Loaded {
             .values()
             .map(|spec| (spec.name.clone(), build_text_to_sql(spec, langfuse)))
             .collect();
-        Self { registry, version, loaded_at: Utc::now(), text_to_sql, digest }
+        let chart_models = registry
+            .visualization
+            .engines
+            .values()
+            .filter(|spec| spec.provider != Provider::RuleBased)
+            .map(|spec| (spec.name.clone(), chat_model(spec)))
+            .collect();
+        Self { registry, version, loaded_at: Utc::now(), text_to_sql, chart_models, digest }
+    }
+
+    /// The chart chooser for a request: the requested visualization engine (an
+    /// organisation's choice) or the default; one that cannot run here falls back to the rules.
+    pub fn chart_chooser(&self, requested: Option<&str>) -> ChartChooser {
+        let section = &self.registry.visualization;
+        let Ok(chain) = section.chain(requested).or_else(|_| section.chain(None)) else { return ChartChooser::Rules };
+        chain
+            .into_iter()
+            .find_map(|spec| match self.chart_models.get(&spec.name) {
+                Some(Ok(model)) => Some(ChartChooser::Model { name: spec.name.clone(), model: model.clone() }),
+                Some(Err(_)) => None,
+                None => Some(ChartChooser::Rules),
+            })
+            .unwrap_or(ChartChooser::Rules)
     }
 
     /// The text-to-SQL engines to try in order: the requested one (or the default), then

@@ -18,6 +18,6 @@ pub mod visualization;
 mod watch;
 
 pub use config::{ConfigError, EngineSpec, Kind, Provider, ProviderConfig, Registry, Section};
-pub use engines::{Engines, Loaded, ReloadFailure, ReloadOutcome};
+pub use engines::{ChartChooser, Engines, Loaded, ReloadFailure, ReloadOutcome};
 pub use offline::OfflineTextToSql;
 pub use watch::watch_file;

@@ -76,30 +76,34 @@ impl LlmTextToSql {
     /// The engine an `openai`, `anthropic` or `openai_compatible` spec describes, with its
     /// key read from the environment now.
     pub fn from_spec(spec: &EngineSpec) -> Result<Self, EngineError> {
-        let config = spec.config.as_ref().ok_or_else(|| EngineError::Unavailable("no config".into()))?;
-        if let Some(reason) = spec.unavailable_reason() {
-            return Err(EngineError::Unavailable(reason));
-        }
-        let key = config.api_key_env.as_ref().and_then(|v| std::env::var(v).ok());
-        let model = config.model.clone().unwrap_or_default();
-        let timeout = std::time::Duration::from_secs(config.timeout_seconds);
-        let retry = RetryPolicy { max_retries: config.max_retries, ..RetryPolicy::default() };
-        let client: Arc<dyn ChatModel> = match spec.provider {
-            Provider::OpenAi | Provider::OpenAiCompatible => {
-                let url = config.base_url.as_deref().unwrap_or(OPENAI_URL);
-                Arc::new(OpenAiClient::new(url, key, &model, timeout, retry))
-            }
-            Provider::Anthropic => {
-                let url = config.base_url.as_deref().unwrap_or(ANTHROPIC_URL);
-                Arc::new(AnthropicClient::new(url, key.unwrap_or_default(), &model, timeout, retry))
-            }
-            Provider::RuleBased => {
-                return Err(EngineError::Unavailable("rule_based is not a model provider".into()));
-            }
-        };
-        let prices = config.price_per_million_input.zip(config.price_per_million_output);
+        let client = chat_model(spec)?;
+        let prices = spec.config.as_ref().and_then(|c| c.price_per_million_input.zip(c.price_per_million_output));
         Ok(Self::new(&spec.name, client, prices))
     }
+}
+
+/// The model client an `openai`, `anthropic` or `openai_compatible` spec describes, with
+/// its key read from the environment now.
+pub fn chat_model(spec: &EngineSpec) -> Result<Arc<dyn ChatModel>, EngineError> {
+    let config = spec.config.as_ref().ok_or_else(|| EngineError::Unavailable("no config".into()))?;
+    if let Some(reason) = spec.unavailable_reason() {
+        return Err(EngineError::Unavailable(reason));
+    }
+    let key = config.api_key_env.as_ref().and_then(|v| std::env::var(v).ok());
+    let model = config.model.clone().unwrap_or_default();
+    let timeout = std::time::Duration::from_secs(config.timeout_seconds);
+    let retry = RetryPolicy { max_retries: config.max_retries, ..RetryPolicy::default() };
+    Ok(match spec.provider {
+        Provider::OpenAi | Provider::OpenAiCompatible => {
+            let url = config.base_url.as_deref().unwrap_or(OPENAI_URL);
+            Arc::new(OpenAiClient::new(url, key, &model, timeout, retry))
+        }
+        Provider::Anthropic => {
+            let url = config.base_url.as_deref().unwrap_or(ANTHROPIC_URL);
+            Arc::new(AnthropicClient::new(url, key.unwrap_or_default(), &model, timeout, retry))
+        }
+        Provider::RuleBased => return Err(EngineError::Unavailable("rule_based is not a model provider".into())),
+    })
 }
 
 #[async_trait::async_trait]

@@ -10,6 +10,7 @@ use kurobe_api::{
 };
 use kurobe_connector::{ConnectorError, Table};
 use kurobe_engines::{
+    Kind,
     linking::{relevant_tables, words},
     prompt::{Example, PromptContext},
     text_to_sql::{EngineError, Generated, TextToSql},
@@ -54,14 +55,6 @@ async fn examples(source: &Source<'_>, question: &str) -> Result<Vec<Example>, A
         .collect();
     ranked.sort_by_key(|(shared, _)| std::cmp::Reverse(*shared));
     Ok(ranked.into_iter().take(MAX_EXAMPLES).map(|(_, e)| e).collect())
-}
-
-/// The organisation's text-to-SQL engine when the request names none.
-async fn chosen_engine(source: &Source<'_>) -> Result<Option<String>, ApiError> {
-    let mut tx = source.state.store.begin(&Context::org(source.principal.org_id)).await?;
-    let settings = tx.organisation_settings().await?;
-    tx.commit().await?;
-    Ok(settings["engines"]["text_to_sql"].as_str().map(str::to_owned))
 }
 
 pub(crate) fn generation(
@@ -207,7 +200,7 @@ pub(crate) async fn answer_question(
     let failed = |error: ApiError| Failure::new(error, QueryStatus::Failed);
     let requested = match requested {
         Some(name) => Some(name.to_owned()),
-        None => chosen_engine(source).await.map_err(failed)?,
+        None => source.chosen_engine(Kind::TextToSql).await.map_err(failed)?,
     };
     let loaded = source.state.engines.current();
     let chain = loaded

@@ -4,6 +4,7 @@
 //! `kurobe ask --url` all come through [`run`].
 
 pub mod cache;
+mod chart;
 pub mod embedded;
 pub mod export;
 mod generate;
@@ -18,7 +19,6 @@ use kurobe_api::{
 };
 use kurobe_connector::{Connector, ConnectorError, ExecRequest, Limits, Schema};
 use kurobe_core::{Permission, Principal};
-use kurobe_engines::visualization;
 use kurobe_store::{Context, DataSourceRecord, QueryStatus};
 use uuid::Uuid;
 
@@ -153,6 +153,14 @@ impl<'a> Source<'a> {
                 Err(ApiError::invalid(format!("the data source's semantic model does not load: {error}")))
             }
         }
+    }
+
+    /// The organisation's choice of engine of this kind, if it made one.
+    pub async fn chosen_engine(&self, kind: kurobe_engines::Kind) -> Result<Option<String>, ApiError> {
+        let mut tx = self.state.store.begin(&Context::org(self.principal.org_id)).await?;
+        let settings = tx.organisation_settings().await?;
+        tx.commit().await?;
+        Ok(settings["engines"][kind.as_str()].as_str().map(str::to_owned))
     }
 
     /// Checks SQL with the guard in the connector's dialect, against the known schema, and
@@ -357,7 +365,7 @@ async fn answer(
     );
 
     let chart_started = Instant::now();
-    let chart = visualization::choose(&rows.columns, rows.rows.len());
+    let chart = chart::choose(source, question.as_deref().unwrap_or(&answered.sql), &rows).await;
     timings.chart_ms = millis(chart_started);
     emit(events, StreamEvent::Chart { chart: chart.clone() });
 

@@ -501,3 +501,33 @@ async fn editing_engines_yaml_switches_the_next_request_and_a_broken_file_fails_
     assert_eq!(engine_of(&ask(&app, &owner, &id, &question(2_000)).await.expect(StatusCode::OK).body), "second");
     watcher.abort();
 }
+
+#[tokio::test]
+async fn a_visualization_model_picks_among_the_chart_kinds_and_falls_back_to_the_rules() {
+    let pie = r#"{"kind": "pie", "x": "region", "y": ["orders"], "series": null, "format": "integer"}"#;
+    let (replay, url) = Replay::start(vec![
+        Reply::openai_answer(pie),
+        Reply::openai_answer(r#"{"kind": "sankey", "x": "region"}"#),
+        Reply::openai_answer(r#"<script>alert(1)</script>"#),
+    ])
+    .await;
+    let engines_dir = tempfile::tempdir().unwrap();
+    let path = engines_dir.path().join("engines.yaml");
+    let yaml = format!(
+        "text_to_sql:\n  default: offline\n  engines:\n    offline:\n      provider: rule_based\n\
+         visualization:\n  default: charts\n  engines:\n    charts:\n      provider: openai_compatible\n      config:\n        base_url: {url}/v1\n        model: replayed\n        max_retries: 0\n    rules:\n      provider: rule_based\n\
+         semantic:\n  default: linker\n  engines:\n    linker:\n      provider: rule_based\n"
+    );
+    std::fs::write(&path, yaml).unwrap();
+    let mut settings = settings();
+    settings.engines.file = Some(path);
+    let (app, _dir, owner, id) = app_with_demo_settings(settings).await;
+    let sql = |n: u32| json!({ "datasource_id": id, "sql": format!("{REGIONS_SQL} LIMIT {n}") });
+    let chart = |body: Value| body["chart"]["kind"].as_str().unwrap().to_owned();
+    assert_eq!(chart(app.post("/v1/sql", Some(&owner.token), sql(100)).await.expect(StatusCode::OK).body), "pie");
+    // A kind that does not exist, and an answer that is not a chart: the rules decide.
+    assert_eq!(chart(app.post("/v1/sql", Some(&owner.token), sql(99)).await.expect(StatusCode::OK).body), "bar");
+    assert_eq!(chart(app.post("/v1/sql", Some(&owner.token), sql(98)).await.expect(StatusCode::OK).body), "bar");
+    let asked = replay.requests()[0].2["messages"][1]["content"].as_str().unwrap().to_owned();
+    assert!(asked.contains("region") && asked.contains("orders"), "{asked}");
+}
