@@ -1,0 +1,2 @@
+import type { components } from "./api/schema";
+export type Schema = components["schemas"]["Schema"];
