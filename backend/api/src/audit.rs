@@ -31,3 +31,27 @@ pub struct AuditPage {
     /// Pass as `before` to fetch the next (older) page; absent on the last page.
     pub next_before: Option<i64>,
 }
+
+/// Filters of the audit log, as query parameters.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// An exact action (`api_key.create`) or a family ending in a dot (`api_key.`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<AuditOutcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_user_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+    /// Rows older than this `seq` (the `next_before` of the previous page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<i64>,
+    /// 1 to 500; 50 by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}

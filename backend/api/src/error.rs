@@ -39,7 +39,6 @@ macro_rules! error_codes {
     ($($variant:ident = $code:literal, $status:literal, $family:ident, $doc:literal;)*) => {
         /// Every error code the API can return. Codes are stable: clients may branch on them.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum ErrorCode {
             $(#[doc = $doc] #[serde(rename = $code)] $variant,)*
         }
@@ -98,6 +97,36 @@ error_codes! {
     ServiceUnavailable = "service_unavailable", 503, Unavailable, "A service Kurobe depends on is unavailable; retry later.";
     Internal = "internal", 500, Internal, "An unexpected error occurred; it has been logged with the request id.";
 }
+
+/// The schema lists the codes as they are sent, and — in `x-error-codes` — each code's
+/// HTTP status, family and meaning, so SDKs can be checked against the catalogue.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{Type, extensions::Extensions, schema::ObjectBuilder};
+        let catalogue: Vec<serde_json::Value> = ErrorCode::ALL
+            .iter()
+            .map(|code| {
+                serde_json::json!({
+                    "code": code.as_str(),
+                    "status": code.status(),
+                    "family": code.family(),
+                    "description": code.description(),
+                })
+            })
+            .collect();
+        let extensions: Extensions = [("x-error-codes", serde_json::Value::Array(catalogue))].into_iter().collect();
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("Every error code the API can return. Codes are stable: clients may branch on them."))
+            .enum_values(Some(ErrorCode::ALL.iter().map(|code| code.as_str())))
+            .extensions(Some(extensions))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for ErrorCode {}
 
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -171,6 +171,29 @@ impl StreamEvent {
     }
 }
 
+/// Filters of the query history, as query parameters.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datasource_id: Option<Uuid>,
+    /// `succeeded`, `failed` or `refused`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Uuid>,
+    /// Words to find in the question or the SQL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// Entries older than this id (the `next_before` of the previous page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<Uuid>,
+    /// 1 to 200; 50 by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
 /// One entry of the query history.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

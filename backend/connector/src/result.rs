@@ -158,7 +158,8 @@ mod tests {
 
     #[test]
     fn a_streaming_builder_caps_every_row_but_holds_only_a_batch() {
-        let limits = Limits { max_rows: 5, max_bytes: 100, ..Limits::default() };
+        // Five rows would pass the byte cap; two at a time do not.
+        let limits = Limits { max_rows: 5, max_bytes: 200, ..Limits::default() };
         let mut builder = ResultBuilder::new(vec![], limits);
         let mut sent = 0;
         for i in 0..10 {

@@ -1,36 +1,18 @@
 //! Reading the organisation's audit log.
 
 use axum::extract::State;
-use chrono::{DateTime, Utc};
 use kurobe_api::{
     ErrorBody,
-    audit::{AuditEntry, AuditOutcome, AuditPage},
+    audit::{AuditEntry, AuditPage, AuditQuery},
 };
 use kurobe_core::Permission;
 use kurobe_store::{AuditFilter, AuditRecord, Context};
-use serde::Deserialize;
-use uuid::Uuid;
 
 use super::{ApiError, Auth, Json, Query, require};
 use crate::state::AppState;
 
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 500;
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct AuditQuery {
-    /// An exact action (`api_key.create`) or a family ending in a dot (`api_key.`).
-    action: Option<String>,
-    outcome: Option<AuditOutcome>,
-    actor_user_id: Option<Uuid>,
-    since: Option<DateTime<Utc>>,
-    until: Option<DateTime<Utc>>,
-    /// Rows older than this `seq` (the `next_before` of the previous page).
-    before: Option<i64>,
-    /// 1 to 500; 50 by default.
-    limit: Option<i64>,
-}
 
 fn entry(record: AuditRecord) -> AuditEntry {
     AuditEntry {

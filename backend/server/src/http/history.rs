@@ -3,32 +3,16 @@
 use axum::extract::State;
 use kurobe_api::{
     ErrorBody,
-    queries::{QueryPage, QueryRecord},
+    queries::{HistoryQuery, QueryPage, QueryRecord},
 };
 use kurobe_core::Permission;
 use kurobe_store::{Context, HistoryFilter};
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{ApiError, Auth, Json, Path, Query, require};
 use crate::state::AppState;
 
 const MAX_LIMIT: i64 = 200;
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct HistoryQuery {
-    datasource_id: Option<Uuid>,
-    /// `succeeded`, `failed` or `refused`.
-    status: Option<String>,
-    user_id: Option<Uuid>,
-    /// Words to find in the question or the SQL.
-    q: Option<String>,
-    /// Entries older than this id (the `next_before` of the previous page).
-    before: Option<Uuid>,
-    /// 1 to 200; 50 by default.
-    limit: Option<i64>,
-}
 
 fn record(r: kurobe_store::QueryRecord) -> QueryRecord {
     QueryRecord {

@@ -53,6 +53,7 @@ use crate::{audit::request_context, state::AppState};
         (name = "auth", description = "Sign-up, sign-in and the current caller"),
         (name = "organisation", description = "The caller's organisation and the engines it chose"),
         (name = "queries", description = "Questions and SQL through the guard, the cache and the history"),
+        (name = "saved", description = "Saved questions, to re-run and pin to dashboards"),
         (name = "members", description = "Members of the organisation and their roles"),
         (name = "api-keys", description = "Keys for scripts and SDKs"),
         (name = "audit", description = "The organisation's audit log"),
@@ -71,6 +72,24 @@ impl Modify for BearerAuth {
         let mut scheme = Http::new(HttpAuthScheme::Bearer);
         scheme.description = Some("An access token from /v1/auth/login, or an API key `kb_<id>_<secret>`.".into());
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// Handlers of different areas share names (`list`, `get`); an operation id must be unique,
+/// so each becomes `<tag>_<handler>` (`datasources_list`, `queries_get`).
+struct UniqueOperationIds;
+
+impl Modify for UniqueOperationIds {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+            for operation in operations.into_iter().flatten() {
+                let tag = operation.tags.as_ref().and_then(|tags| tags.first()).map(|t| t.replace('-', "_"));
+                if let (Some(tag), Some(id)) = (tag, operation.operation_id.as_mut()) {
+                    *id = format!("{tag}_{id}");
+                }
+            }
+        }
     }
 }
 
@@ -108,15 +127,23 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin_engines::reload))
 }
 
+/// The router and the OpenAPI document of every route, operation ids made unique (the
+/// routes are only known once the router is built).
+fn router_and_document() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut api) = routes().split_for_parts();
+    UniqueOperationIds.modify(&mut api);
+    (router, api)
+}
+
 /// The OpenAPI document of every route, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    routes().split_for_parts().1
+    router_and_document().1
 }
 
 /// The application: every route, with request ids, auditing of failures, body limits,
 /// panic recovery and tracing.
 pub fn app(state: AppState) -> Router {
-    let (router, api) = routes().split_for_parts();
+    let (router, api) = router_and_document();
     let body_limit = state.settings.server.body_limit_bytes;
     router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
@@ -154,5 +181,21 @@ mod tests {
             serde_json::from_str(include_str!("../../../../openapi.json")).expect("openapi.json is JSON");
         let generated = serde_json::to_value(super::openapi()).expect("serialisable");
         assert!(committed == generated, "openapi.json is out of date: run `make openapi` and commit it");
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let document = serde_json::to_value(super::openapi()).expect("serialisable");
+        let mut ids: Vec<&str> = document["paths"]
+            .as_object()
+            .expect("paths")
+            .values()
+            .flat_map(|item| item.as_object().expect("operations").values())
+            .map(|operation| operation["operationId"].as_str().expect("an operation id"))
+            .collect();
+        let count = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), count, "{ids:?}");
     }
 }

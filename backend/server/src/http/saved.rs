@@ -28,7 +28,7 @@ fn saved(record: SavedQuestionRecord) -> SavedQuestion {
     }
 }
 
-#[utoipa::path(get, path = "/v1/saved", tag = "queries", security(("bearer" = [])), responses(
+#[utoipa::path(get, path = "/v1/saved", tag = "saved", security(("bearer" = [])), responses(
     (status = 200, body = Vec<SavedQuestion>),
     (status = 403, body = ErrorBody),
 ))]
@@ -40,7 +40,7 @@ pub async fn list(State(state): State<AppState>, Auth(principal): Auth) -> Resul
     Ok(Json(records.into_iter().map(saved).collect()))
 }
 
-#[utoipa::path(post, path = "/v1/saved", tag = "queries", security(("bearer" = [])), request_body = SaveQuestionRequest,
+#[utoipa::path(post, path = "/v1/saved", tag = "saved", security(("bearer" = [])), request_body = SaveQuestionRequest,
     responses(
     (status = 201, body = SavedQuestion),
     (status = 404, description = "No such data source", body = ErrorBody),
@@ -76,7 +76,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(saved(record))))
 }
 
-#[utoipa::path(delete, path = "/v1/saved/{id}", tag = "queries", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/saved/{id}", tag = "saved", security(("bearer" = [])),
     params(("id" = Uuid, Path)), responses(
     (status = 204),
     (status = 404, body = ErrorBody),
