@@ -58,6 +58,24 @@ async fn server() -> Server {
     Server { base, demo, _db: db, _dir: dir }
 }
 
+fn owner_signup() -> SignupRequest {
+    SignupRequest {
+        email: "owner@example.com".into(),
+        password: PASSWORD.into(),
+        display_name: None,
+        organisation_name: "Acme".into(),
+    }
+}
+
+fn demo_source(server: &Server) -> CreateDataSourceRequest {
+    CreateDataSourceRequest {
+        name: "Demo".into(),
+        config: DataSourceConfig::DuckDb { path: server.demo.display().to_string() },
+        credentials: None,
+        limits: None,
+    }
+}
+
 #[track_caller]
 fn api_error(
     result: Result<impl std::fmt::Debug, Error>,
@@ -74,23 +92,13 @@ fn api_error(
 #[tokio::test]
 async fn every_route_answers_through_the_sdk() {
     let server = server().await;
-    let signup = SignupRequest {
-        email: "owner@example.com".into(),
-        password: PASSWORD.into(),
-        display_name: None,
-        organisation_name: "Acme".into(),
-    };
+    let signup = owner_signup();
     let (owner, token) = Client::signup(&server.base, &signup).await.unwrap();
     assert!(owner.ready().await.unwrap().ready);
     assert_eq!(owner.me().await.unwrap().organisation.id, token.organisation.id);
 
     // Data sources.
-    let request = CreateDataSourceRequest {
-        name: "Demo".into(),
-        config: DataSourceConfig::DuckDb { path: server.demo.display().to_string() },
-        credentials: None,
-        limits: None,
-    };
+    let request = demo_source(&server);
     let source = owner.create_datasource(&request).await.unwrap();
     api_error(owner.create_datasource(&request).await, ErrorCode::Conflict, ErrorFamily::Conflict);
     assert_eq!(owner.datasources().await.unwrap().len(), 1);
@@ -202,19 +210,9 @@ async fn every_route_answers_through_the_sdk() {
 #[tokio::test]
 async fn a_scripted_api_key_session_from_creation_to_csv_export() {
     let server = server().await;
-    let signup = SignupRequest {
-        email: "owner@example.com".into(),
-        password: PASSWORD.into(),
-        display_name: None,
-        organisation_name: "Acme".into(),
-    };
+    let signup = owner_signup();
     let (owner, _) = Client::signup(&server.base, &signup).await.unwrap();
-    let request = CreateDataSourceRequest {
-        name: "Demo".into(),
-        config: DataSourceConfig::DuckDb { path: server.demo.display().to_string() },
-        credentials: None,
-        limits: None,
-    };
+    let request = demo_source(&server);
     let source = owner.create_datasource(&request).await.unwrap();
     let scopes = Some(vec![kurobe_sdk::types::Permission::QueriesRun, kurobe_sdk::types::Permission::QueriesRead]);
     let created = owner
