@@ -52,5 +52,24 @@ export KUROBE_TEST_TRINO_URL=$KUROBE_TRINO_URL
 
 step "cargo test"
 cargo test --workspace --locked
-step "start.sh, twice, on a fresh state folder"
-scripts/smoke-start.sh
+
+# The suites that drive a whole running Kurobe each start their own (services on their own
+# ports, from the debug build just made), so they run side by side; each one's output is
+# shown when it is done.
+step "start.sh smoke test, Python SDK and web app suites, side by side"
+suites=(scripts/smoke-start.sh sdk/python/test.sh)
+[ -x frontend/test.sh ] && suites+=(frontend/test.sh)
+pids=()
+for suite in "${suites[@]}"; do
+  log="$state/$(echo "$suite" | tr '/.' '__').log"
+  "$suite" >"$log" 2>&1 &
+  pids+=("$!")
+done
+failed=0
+for i in "${!suites[@]}"; do
+  log="$state/$(echo "${suites[$i]}" | tr '/.' '__').log"
+  if wait "${pids[$i]}"; then status=passed; else status=FAILED; failed=1; fi
+  step "${suites[$i]}: $status"
+  tail -n 40 "$log"
+done
+exit "$failed"
