@@ -38,10 +38,11 @@ def snake(name: str) -> str:
 
 
 def spec_routes() -> dict[tuple[str, str], set[str]]:
+    """Every route but the MCP endpoint, which speaks to agents rather than to SDKs."""
     routes: dict[tuple[str, str], set[str]] = {}
     for path, operations in SPEC["paths"].items():
         for method, operation in operations.items():
-            if method in METHODS:
+            if method in METHODS and "mcp" not in operation.get("tags", []):
                 params = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
                 routes[(method.upper(), path)] = params
     return routes

@@ -25,12 +25,14 @@ fn sdk_routes() -> BTreeSet<String> {
     routes
 }
 
+/// Every route but the MCP endpoint, which speaks to agents rather than to SDKs.
 fn api_routes() -> BTreeSet<String> {
     let document: serde_json::Value = serde_json::from_str(include_str!("../../../openapi.json")).unwrap();
     document["paths"]
         .as_object()
         .unwrap()
         .iter()
+        .filter(|(path, _)| *path != "/mcp")
         .flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |m| format!("{} {path}", m.to_uppercase())))
         .collect()
 }

@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod health;
 mod history;
+mod mcp;
 mod members;
 mod organisation;
 mod queries;
@@ -60,6 +61,7 @@ use crate::{audit::request_context, state::AppState};
         (name = "datasources", description = "Warehouses to ask questions of: DuckDB, Postgres, Trino"),
         (name = "admin", description = "Server administration: the engine registry"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "mcp", description = "The Model Context Protocol endpoint for AI agents"),
     )
 )]
 struct ApiDoc;
@@ -125,6 +127,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(saved::feedback))
         .routes(routes!(admin_engines::get))
         .routes(routes!(admin_engines::reload))
+        .routes(routes!(mcp::post))
 }
 
 /// The router and the OpenAPI document of every route, operation ids made unique (the
