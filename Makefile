@@ -10,8 +10,8 @@ dev:             ## run Kurobe from a debug build (faster to rebuild than ./star
 backend:         ## build the server and CLI in release mode
 	cargo build --release --locked -p kurobe-cli
 
-frontend:        ## build the web app
-	@echo "the web app is not built yet (issue 7)"; exit 1
+frontend:        ## build the production web app (frontend/; frontend/test.sh tests it)
+	frontend/scripts/ensure-built.sh
 
 migrate:         ## apply migrations to the database of ./start.sh
 	@. .kurobe/dev/services.env && cargo run -q --locked -p kurobe-cli -- migrate

@@ -20,7 +20,7 @@ import { Confirm } from "@/components/app/confirm";
 import { Time } from "@/components/app/time";
 import { api } from "@/lib/api/client";
 import { errorMessage } from "@/lib/api/errors";
-import type { ApiKey, CreatedApiKey, CreateApiKeyRequest, Permission } from "@/lib/api/types";
+import { PERMISSIONS, type ApiKey, type CreatedApiKey, type CreateApiKeyRequest, type Permission } from "@/lib/api/types";
 import { useMe } from "@/lib/me";
 
 function status(k: ApiKey): { label: string; variant: "success" | "destructive" | "secondary" } {
@@ -63,7 +63,7 @@ export function ApiKeysPage() {
               <TableHeader>
                 <TableRow className="hover:bg-transparent">
                   <TableHead>Name</TableHead>
-                  <TableHead>Scopes</TableHead>
+                  <TableHead className="w-80">Scopes</TableHead>
                   <TableHead className="w-28">Created</TableHead>
                   <TableHead className="w-28">Last used</TableHead>
                   <TableHead className="w-28">Expires</TableHead>
@@ -77,19 +77,13 @@ export function ApiKeysPage() {
                 {list.map((k) => {
                   const s = status(k);
                   return (
-                    <TableRow key={k.id} data-testid="api-key-row" data-name={k.name} className={k.revoked_at ? "opacity-60" : undefined}>
+                    <TableRow key={k.id} data-testid="api-key-row" data-name={k.name} className={k.revoked_at ? "bg-muted/40" : undefined}>
                       <TableCell>
                         <p className="font-medium">{k.name}</p>
                         <p className="font-mono text-xs text-muted-foreground">{k.prefix}…</p>
                       </TableCell>
-                      <TableCell className="max-w-0">
-                        <span className="flex flex-wrap gap-1">
-                          {k.scopes.map((sc) => (
-                            <Badge key={sc} variant="outline" className="font-mono font-normal">
-                              {sc}
-                            </Badge>
-                          ))}
-                        </span>
+                      <TableCell>
+                        <Scopes scopes={k.scopes} />
                       </TableCell>
                       <TableCell className="text-muted-foreground">
                         <Time iso={k.created_at} />
@@ -123,6 +117,22 @@ export function ApiKeysPage() {
         )}
       </div>
     </div>
+  );
+}
+
+/** A key's scopes: every one when few, otherwise the first and a count (all in the title). */
+function Scopes({ scopes }: { scopes: Permission[] }) {
+  if (scopes.length >= PERMISSIONS.length) return <Badge variant="secondary">All scopes</Badge>;
+  const shown = scopes.length > 3 ? scopes.slice(0, 2) : scopes;
+  return (
+    <span className="flex flex-wrap gap-1" title={scopes.join(", ")}>
+      {shown.map((sc) => (
+        <Badge key={sc} variant="outline" className="font-mono font-normal">
+          {sc}
+        </Badge>
+      ))}
+      {shown.length < scopes.length && <Badge variant="secondary">+{scopes.length - shown.length} more</Badge>}
+    </span>
   );
 }
 

@@ -171,7 +171,9 @@ function AuditRow({ e, who }: { e: AuditEntry; who: string }) {
         <TableCell className="text-muted-foreground">
           <Time iso={e.created_at} />
         </TableCell>
-        <TableCell className="font-mono text-xs">{e.action}</TableCell>
+        <TableCell className="font-mono text-xs" data-testid="audit-action">
+          {e.action}
+        </TableCell>
         <TableCell>
           <Badge variant={OUTCOME[e.outcome] ?? "secondary"}>{e.outcome}</Badge>
           {e.error_code && <span className="ml-1 font-mono text-xs text-muted-foreground">{e.error_code}</span>}
