@@ -15,6 +15,9 @@ pub struct OrganisationDetails {
     /// The engine each kind uses now: the choice if the registry still has it, otherwise
     /// the default.
     pub effective_engines: BTreeMap<String, String>,
+    /// Requests per minute allowed to each of the organisation's API keys and signed-in
+    /// users; absent means the server's default.
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 /// Changes the organisation. In `engines`, a name chooses an engine for that kind and
@@ -26,4 +29,7 @@ pub struct UpdateOrganisationRequest {
     pub name: Option<String>,
     #[serde(default)]
     pub engines: BTreeMap<String, Option<String>>,
+    /// 10 to 1,000,000 requests per minute per credential; `0` returns to the server's
+    /// default.
+    pub rate_limit_per_minute: Option<u32>,
 }

@@ -229,7 +229,9 @@ fn request_id(headers: &HeaderMap) -> String {
         .map_or_else(|| Uuid::now_v7().to_string(), str::to_owned)
 }
 
-fn client_ip(req: &Request, trust_forwarded_for: bool) -> Option<IpAddr> {
+/// The client's address: the first `X-Forwarded-For` hop when the proxy in front is
+/// trusted, else the peer address.
+pub fn client_ip<B>(req: &axum::http::Request<B>, trust_forwarded_for: bool) -> Option<IpAddr> {
     let forwarded = trust_forwarded_for
         .then(|| req.headers().get("x-forwarded-for")?.to_str().ok()?.split(',').next()?.trim().parse().ok())
         .flatten();
@@ -261,6 +263,9 @@ pub async fn request_context(State(state): State<AppState>, mut req: Request, ne
     let recorded = slot.with(|s| s.recorded);
     if let Some(route) = route.filter(|r| r.starts_with("/v1/"))
         && (status.is_client_error() || status.is_server_error())
+        // Rate-limit refusals are counted in metrics instead: auditing them would turn a
+        // flood of requests into a flood of writes.
+        && status != StatusCode::TOO_MANY_REQUESTS
         && !recorded
     {
         let state_snapshot = slot.with(|s| s.clone());

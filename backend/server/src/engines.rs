@@ -78,11 +78,14 @@ async fn reload_and_record(state: &AppState, trigger: &str) {
             (AuditOutcome::Success, None, serde_json::json!({ "trigger": trigger, "applied": version }))
         }
         ReloadOutcome::Unchanged { .. } => return,
-        ReloadOutcome::RolledBack { version, error } => (
-            AuditOutcome::Error,
-            Some(ErrorCode::EnginesInvalid),
-            serde_json::json!({ "trigger": trigger, "kept": version, "error": error.to_string() }),
-        ),
+        ReloadOutcome::RolledBack { version, error } => {
+            state.metrics.engine_reload_failures.inc();
+            (
+                AuditOutcome::Error,
+                Some(ErrorCode::EnginesInvalid),
+                serde_json::json!({ "trigger": trigger, "kept": version, "error": error.to_string() }),
+            )
+        }
     };
     if let Err(err) = record_system(state, "engines.reload", result, code, details).await {
         tracing::error!(error = %err, "could not audit an engine registry reload");

@@ -8,7 +8,10 @@ use secrecy::ExposeSecret;
 use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
 
-use crate::{ask::cache::ResultCache, auth::jwt::JwtKeys, http::app, settings::Settings, state::AppState};
+use crate::{
+    ask::cache::ResultCache, auth::jwt::JwtKeys, http::app, limits::CredentialLimits, metrics::Metrics,
+    settings::Settings, state::AppState,
+};
 
 /// Validates the settings and builds the state. Refuses to continue with weak secrets or a
 /// database role that row-level security would not bind.
@@ -57,6 +60,8 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         jwt: Arc::new(JwtKeys::new(&settings.security)),
         master_keys: Arc::new(master_keys),
         cache: Arc::new(ResultCache::new(settings.cache.memory_bytes, redis.clone())),
+        metrics: Arc::new(Metrics::new().context("registering the metrics")?),
+        limits: Arc::new(CredentialLimits::new(&settings.rate_limits)),
         redis,
         datasources: Arc::default(),
         engines: Arc::new(engines),

@@ -37,6 +37,8 @@ pub struct Settings {
     pub engines: EngineSettings,
     #[serde(default)]
     pub cache: CacheSettings,
+    #[serde(default)]
+    pub rate_limits: RateLimitSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -55,6 +57,25 @@ pub struct EngineSettings {
 impl Default for EngineSettings {
     fn default() -> Self {
         Self { file: None, watch_interval_ms: 500, semantic_dir: "config/semantic".into() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RateLimitSettings {
+    /// Requests per second from one client address, before authentication; 0 turns the
+    /// limit off.
+    pub per_ip_per_second: u32,
+    /// How many requests one address may send at once above that rate.
+    pub ip_burst: u32,
+    /// Requests per minute per API key or signed-in user, unless the organisation chose
+    /// another quota; 0 turns the limit off.
+    pub per_credential_per_minute: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self { per_ip_per_second: 1_000, ip_burst: 2_000, per_credential_per_minute: 6_000 }
     }
 }
 

@@ -4,7 +4,8 @@ use kurobe_engines::Engines;
 use kurobe_store::Store;
 
 use crate::{
-    ask::cache::ResultCache, auth::jwt::JwtKeys, crypto::MasterKeys, datasources::DataSources, settings::Settings,
+    ask::cache::ResultCache, auth::jwt::JwtKeys, crypto::MasterKeys, datasources::DataSources,
+    limits::CredentialLimits, metrics::Metrics, settings::Settings,
 };
 
 /// Everything a request handler may use, cheap to clone.
@@ -18,4 +19,6 @@ pub struct AppState {
     pub datasources: Arc<DataSources>,
     pub engines: Arc<Engines>,
     pub cache: Arc<ResultCache>,
+    pub metrics: Arc<Metrics>,
+    pub limits: Arc<CredentialLimits>,
 }

@@ -183,7 +183,7 @@ async fn every_route_answers_through_the_sdk() {
     api_error(as_viewer.sql(source.id, "SELECT 1 AS one").await, ErrorCode::Forbidden, ErrorFamily::Permission);
     assert_eq!(owner.members().await.unwrap().len(), 2);
     owner.remove_member(viewer.user_id).await.unwrap();
-    let renamed = UpdateOrganisationRequest { name: Some("Acme Ltd".into()), engines: Default::default() };
+    let renamed = UpdateOrganisationRequest { name: Some("Acme Ltd".into()), ..Default::default() };
     assert_eq!(owner.update_organisation(&renamed).await.unwrap().name, "Acme Ltd");
     assert_eq!(owner.organisation().await.unwrap().effective_engines["text_to_sql"], "offline");
     assert!(owner.engines().await.unwrap().version >= 1);

@@ -281,9 +281,11 @@ pub async fn run(
             response.query_id = recorder.query_id();
             recorder.success(&response, generated_sql.as_deref()).await?;
             response.timings.total_ms = millis(started);
+            state.metrics.record_answer(&response);
             Ok(response)
         }
         Err(failure) => {
+            state.metrics.record_failure(failure.error.code());
             recorder.failure(&failure).await?;
             Err(failure.error)
         }

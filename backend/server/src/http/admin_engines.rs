@@ -43,6 +43,7 @@ pub async fn reload(
         ReloadOutcome::Applied { .. } => "applied",
         ReloadOutcome::Unchanged { .. } => "unchanged",
         ReloadOutcome::RolledBack { error, .. } => {
+            state.metrics.engine_reload_failures.inc();
             return Err(ApiError::Invalid { code: ErrorCode::EnginesInvalid, message: error.to_string() });
         }
     };

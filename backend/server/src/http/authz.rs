@@ -24,6 +24,7 @@ impl FromRequestParts<AppState> for Auth {
         let slot = parts.extensions.get::<Arc<AuditSlot>>().cloned().unwrap_or_default();
         let principal = authenticate(state, &parts.headers, &slot).await?;
         slot.set_actor(Actor::from(&principal));
+        state.limits.check(state, &principal).await?;
         Ok(Auth(principal))
     }
 }

@@ -27,6 +27,9 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("{message}")]
     Conflict { code: ErrorCode, message: String },
+    /// Too many requests from this address or credential.
+    #[error("too many requests; retry in {retry_after_seconds} s")]
+    RateLimited { retry_after_seconds: u64 },
     /// The engine declined the question; the suggestions are questions it can answer.
     #[error("{message}")]
     CannotAnswer { message: String, suggestions: Vec<String> },
@@ -69,6 +72,7 @@ impl ApiError {
                 AuthError::Store(_) => ErrorCode::Internal,
             },
             ApiError::CannotAnswer { .. } => ErrorCode::CannotAnswer,
+            ApiError::RateLimited { .. } => ErrorCode::RateLimited,
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::Unavailable(_) => ErrorCode::ServiceUnavailable,
             ApiError::DataSource(_) => ErrorCode::DataSourceUnavailable,
@@ -171,8 +175,14 @@ impl IntoResponse for ApiError {
             _ => tracing::debug!(code = code.as_str(), message = %self, "request refused"),
         }
         let mut response = (self.status(), Json(ErrorBody { error: detail })).into_response();
-        if code == ErrorCode::ServiceUnavailable {
-            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("5"));
+        match &self {
+            ApiError::RateLimited { retry_after_seconds } => {
+                response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+            }
+            _ if code == ErrorCode::ServiceUnavailable => {
+                response.headers_mut().insert(RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            _ => {}
         }
         response.extensions_mut().insert(code);
         response

@@ -14,6 +14,7 @@ mod mcp;
 mod members;
 mod organisation;
 mod queries;
+mod rate_limit;
 mod saved;
 
 use std::any::Any;
@@ -39,7 +40,7 @@ pub use authz::{Auth, require};
 pub use error::ApiError;
 pub use extract::{Json, Path, Query};
 
-use crate::{audit::request_context, state::AppState};
+use crate::{audit::request_context, metrics, state::AppState};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -148,12 +149,21 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn app(state: AppState) -> Router {
     let (router, api) = router_and_document();
     let body_limit = state.settings.server.body_limit_bytes;
-    router
+    let router = router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .route("/", get(|| async { axum::response::Redirect::temporary("/docs") }))
+        .route("/metrics", get(metrics::serve))
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+        .method_not_allowed_fallback(method_not_allowed);
+    // Inside the request context (so a refusal carries a request id), outside everything
+    // that touches the database.
+    let router = match rate_limit::per_ip(&state) {
+        Some(layer) => router.layer(layer),
+        None => router,
+    };
+    router
         .layer(middleware::from_fn_with_state(state.clone(), request_context))
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())

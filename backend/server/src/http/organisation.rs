@@ -34,6 +34,7 @@ async fn details(state: &AppState, principal: &Principal) -> Result<Organisation
         name: organisation.name,
         effective_engines: effective_engines(&state.engines, &engines),
         engines,
+        rate_limit_per_minute: settings["rate_limit_per_minute"].as_u64().and_then(|n| u32::try_from(n).ok()),
     })
 }
 
@@ -66,6 +67,12 @@ pub async fn update(
     if !req.engines.is_empty() {
         require(&principal, Permission::EnginesManage)?;
     }
+    if let Some(quota) = req.rate_limit_per_minute {
+        require(&principal, Permission::OrganisationManage)?;
+        if quota != 0 && !(10..=1_000_000).contains(&quota) {
+            return Err(ApiError::invalid("rate_limit_per_minute must be 0 (the default) or between 10 and 1000000"));
+        }
+    }
     let registry = state.engines.current();
     for (kind, choice) in &req.engines {
         let section =
@@ -89,9 +96,17 @@ pub async fn update(
         };
     }
     settings["engines"] = serde_json::to_value(&engines).map_err(|e| ApiError::Internal(e.into()))?;
+    match req.rate_limit_per_minute {
+        Some(0) => drop(settings.as_object_mut().map(|s| s.remove("rate_limit_per_minute"))),
+        Some(quota) => settings["rate_limit_per_minute"] = quota.into(),
+        None => {}
+    }
     let name = req.name.as_deref().map(|n| normalise_name("name", n)).transpose()?.unwrap_or(current.name);
     tx.update_organisation(&name, &settings).await?;
-    audit.success(&mut tx, Actor::from(&principal), serde_json::json!({ "name": name, "engines": engines })).await?;
+    let changes =
+        serde_json::json!({ "name": name, "engines": engines, "rate_limit_per_minute": req.rate_limit_per_minute });
+    audit.success(&mut tx, Actor::from(&principal), changes).await?;
     tx.commit().await?;
+    state.limits.forget(principal.org_id);
     Ok(Json(details(&state, &principal).await?))
 }

@@ -14,6 +14,7 @@ mod demo;
 mod engines;
 mod health;
 mod isolation;
+mod limits;
 mod mcp;
 mod members_and_keys;
 mod policies;
