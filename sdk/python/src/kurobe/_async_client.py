@@ -223,9 +223,15 @@ class Organisation(_Resource):
         return await self._run(c.organisation_get())
 
     async def update(
-        self, *, name: str | None = None, engines: Mapping[str, str | None] | None = None
+        self,
+        *,
+        name: str | None = None,
+        engines: Mapping[str, str | None] | None = None,
+        rate_limit_per_minute: int | None = None,
     ) -> OrganisationDetails:
-        return await self._run(c.organisation_update(name, engines))
+        """Renames the organisation, chooses its engines, or sets its per-credential
+        quota (requests per minute; 0 returns to the server's default)."""
+        return await self._run(c.organisation_update(name, engines, rate_limit_per_minute))
 
 
 class DataSources(_Resource):

@@ -226,9 +226,13 @@ def organisation_get() -> Call[OrganisationDetails]:
 
 
 def organisation_update(
-    name: str | None, engines: Mapping[str, str | None] | None
+    name: str | None, engines: Mapping[str, str | None] | None, rate_limit_per_minute: int | None
 ) -> Call[OrganisationDetails]:
-    body = UpdateOrganisationRequest(name=name, engines=None if engines is None else dict(engines))
+    body = UpdateOrganisationRequest(
+        name=name,
+        engines=None if engines is None else dict(engines),
+        rate_limit_per_minute=rate_limit_per_minute,
+    )
     return call("organisation_update", _organisation, body=body)
 
 

@@ -130,6 +130,7 @@ class OrganisationDetails(Response):
     name: str
     engines: dict[str, str]
     effective_engines: dict[str, str]
+    rate_limit_per_minute: int | None = None
 
 
 class User(Response):
@@ -181,6 +182,7 @@ class SwitchOrganisationRequest(Request):
 class UpdateOrganisationRequest(Request):
     name: str | None = None
     engines: dict[str, str | None] | None = None
+    rate_limit_per_minute: int | None = None
 
 
 # --- Members and API keys --------------------------------------------------------------------
