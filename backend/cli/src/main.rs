@@ -12,7 +12,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use kurobe_core::{Permission, Role};
 use kurobe_server::{Settings, admin, settings::Loaded};
-use kurobe_store::Store;
+use kurobe_store::{AuditChain, Store};
 use secrecy::ExposeSecret;
 use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
@@ -76,6 +76,34 @@ enum Command {
     /// The master keys that encrypt data-source credentials.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The tamper-evident audit log (as the owner role: database.migration_url).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk each organisation's hash chain (and the system chain) and report the first broken
+    /// link; exits with 1 if any chain is broken.
+    Verify {
+        /// Only this organisation's chain (an id, or `system`).
+        #[arg(long)]
+        org: Option<AuditChain>,
+    },
+    /// Delete rows older than N days, keeping a checkpoint per chain so what remains verifies.
+    Purge {
+        #[arg(long)]
+        older_than_days: u32,
+    },
+    /// Write rows as JSON lines (every field, the previous hash and the hash) to stdout.
+    Export {
+        /// Only this organisation's chain (an id, or `system`).
+        #[arg(long)]
+        org: Option<AuditChain>,
+        /// Only rows created at or after this time (RFC 3339, or YYYY-MM-DD).
+        #[arg(long, value_parser = kurobe_server::audit_chain::parse_since)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -267,6 +295,7 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("loaded {rows} rows in {:.1} s", started.elapsed().as_secs_f64());
             Ok(())
         }
+        Command::Audit(command) => audit(&settings, command).await,
         Command::Keys(KeysCommand::Rotate) => {
             let keys = master_keys(&settings)?;
             let rotation = admin::rotate_keys(&store(&settings)?, &keys).await?;
@@ -277,6 +306,53 @@ async fn main() -> anyhow::Result<()> {
                 rotation.current,
                 rotation.without_credentials
             );
+            Ok(())
+        }
+    }
+}
+
+async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
+    use kurobe_server::audit_chain;
+    let maintenance = audit_chain::maintenance(settings)?;
+    match command {
+        AuditCommand::Verify { org } => {
+            let reports = maintenance.verify(org).await?;
+            for report in &reports {
+                println!("{}", audit_chain::describe(report));
+            }
+            let rows: u64 = reports.iter().map(|r| r.verified_rows).sum();
+            let broken = reports.iter().filter(|r| !r.holds()).count();
+            if broken > 0 {
+                println!("{broken} of {} chain(s) broken ({rows} row(s) verified)", reports.len());
+                std::process::exit(1);
+            }
+            println!("every chain holds: {} chain(s), {rows} row(s) verified", reports.len());
+            Ok(())
+        }
+        AuditCommand::Purge { older_than_days } => {
+            let report = audit_chain::purge(&maintenance, older_than_days).await?;
+            for chain in &report.chains {
+                let name = chain.org_id.map_or_else(|| "system".to_owned(), |id| format!("org {id}"));
+                println!(
+                    "{name}: purged {} row(s), checkpoint at position {} hash {}",
+                    chain.rows, chain.checkpoint_position, chain.checkpoint_hash
+                );
+            }
+            println!("purged {} row(s) created before {}", report.rows(), report.cutoff.to_rfc3339());
+            Ok(())
+        }
+        AuditCommand::Export { org, since } => {
+            use std::io::Write as _;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let rows = maintenance
+                .export(org, since, |row| -> anyhow::Result<()> {
+                    serde_json::to_writer(&mut out, &row)?;
+                    out.write_all(b"\n")?;
+                    Ok(())
+                })
+                .await?;
+            out.flush()?;
+            eprintln!("exported {rows} row(s)");
             Ok(())
         }
     }

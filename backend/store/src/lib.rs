@@ -17,7 +17,10 @@ pub mod testing;
 mod users;
 
 pub use api_keys::{ApiKeyRecord, NewApiKey};
-pub use audit::{AuditFilter, AuditRecord, NewAuditEntry};
+pub use audit::{
+    AUDIT_GENESIS, AuditChain, AuditCheckpoint, AuditFilter, AuditMaintenance, AuditRecord, BreakReason, ChainBreak,
+    ChainReport, ChainedAuditRow, NewAuditEntry, PurgeError, PurgeReport, PurgedChain, hex,
+};
 pub use context::Context;
 pub use datasources::{DataSourceChanges, DataSourceRecord, HealthRecord, NewDataSource};
 pub use error::StoreError;
