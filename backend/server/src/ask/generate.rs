@@ -4,6 +4,8 @@
 
 use std::{collections::BTreeSet, sync::Arc, time::Instant};
 
+use tracing::Instrument as _;
+
 use kurobe_api::{
     ErrorCode,
     queries::{Generation, StreamEvent, Timings},
@@ -206,9 +208,10 @@ pub(crate) async fn answer_question(
     let chain = loaded
         .text_to_sql_chain(requested.as_deref())
         .map_err(|error| refused(ApiError::Invalid { code: ErrorCode::UnknownEngine, message: error.to_string() }))?;
-    let tables: Vec<&Table> = relevant_tables(&source.schema, question, MAX_TABLES);
-    let examples = examples(source, question).await.map_err(failed)?;
-    let layer = source.semantic_layer().ok();
+    let context_span = tracing::info_span!("context");
+    let tables: Vec<&Table> = context_span.in_scope(|| relevant_tables(&source.schema, question, MAX_TABLES));
+    let examples = examples(source, question).instrument(context_span.clone()).await.map_err(failed)?;
+    let layer = context_span.in_scope(|| source.semantic_layer().ok());
     timings.context_ms = millis(context_started);
     emit(events, StreamEvent::Context { tables: tables.iter().map(|t| format!("{}.{}", t.schema, t.name)).collect() });
     let context = PromptContext {

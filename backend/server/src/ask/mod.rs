@@ -12,6 +12,8 @@ mod record;
 
 use std::{collections::BTreeMap, sync::Arc, time::Instant};
 
+use tracing::Instrument as _;
+
 use kurobe_api::{
     ErrorCode,
     datasources::DataSourceConfig,
@@ -166,6 +168,7 @@ impl<'a> Source<'a> {
     /// Checks SQL with the guard in the connector's dialect, against the known schema, and
     /// injects the caller's row policies.
     pub fn guard(&self, sql: &str) -> Result<kurobe_guard::Guarded, kurobe_guard::Refusal> {
+        let _span = tracing::info_span!("guard", dialect = %self.connector.dialect()).entered();
         kurobe_guard::check_with_policies(
             sql,
             self.connector.dialect(),
@@ -188,7 +191,11 @@ impl<'a> Source<'a> {
         };
         let execute = async {
             let started = Instant::now();
-            let result = self.connector.execute(sql, &self.request).await?;
+            let result = self
+                .connector
+                .execute(sql, &self.request)
+                .instrument(tracing::info_span!("execute", engine = %self.connector.dialect()))
+                .await?;
             Ok(CachedResult {
                 columns: result.columns,
                 rows: result
@@ -202,7 +209,7 @@ impl<'a> Source<'a> {
                 ttl_seconds: self.cache_ttl_seconds,
             })
         };
-        self.state.cache.get_or_run(cache::key(&scope, sql), execute).await
+        self.state.cache.get_or_run(cache::key(&scope, sql), execute).instrument(tracing::info_span!("cache")).await
     }
 }
 
@@ -262,7 +269,10 @@ fn check_input(input: &Input) -> Result<(), ApiError> {
     }
 }
 
-/// Answers a question or runs SQL on a data source, recording the outcome.
+/// Answers a question or runs SQL on a data source, recording the outcome. Each stage is
+/// a span under this one (context, generation, guard, cache, execute, chart), carrying the
+/// organisation and the data source.
+#[tracing::instrument(name = "ask", skip_all, fields(org = %principal.org_id, datasource = %datasource_id))]
 pub async fn run(
     state: &AppState,
     audit: &Audit,
@@ -367,7 +377,9 @@ async fn answer(
     );
 
     let chart_started = Instant::now();
-    let chart = chart::choose(source, question.as_deref().unwrap_or(&answered.sql), &rows).await;
+    let chart = chart::choose(source, question.as_deref().unwrap_or(&answered.sql), &rows)
+        .instrument(tracing::info_span!("chart"))
+        .await;
     timings.chart_ms = millis(chart_started);
     emit(events, StreamEvent::Chart { chart: chart.clone() });
 
