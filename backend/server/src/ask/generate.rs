@@ -99,8 +99,10 @@ async fn attempt(
     let mut correction: Option<(String, String)> = None;
     loop {
         let generate_started = Instant::now();
+        let span = tracing::info_span!("generation", engine = engine.name(), correction = correction.is_some());
         let generated = match engine
             .generate(question, context, correction.as_ref().map(|(s, e)| (s.as_str(), e.as_str())))
+            .instrument(span)
             .await
         {
             Ok(generated) => generated,
