@@ -9,8 +9,10 @@ cd "$(dirname "$0")"
 root=$(cd .. && pwd)
 
 step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*"; }
-export KUROBE_CACHE=${KUROBE_CACHE:-$HOME/.cache/kurobe}
-export npm_config_cache=$KUROBE_CACHE/npm NEXT_TELEMETRY_DISABLED=1
+# Not exported as KUROBE_CACHE: the server reads every KUROBE_* variable as configuration,
+# and `cache` is one of its sections.
+cache_dir=${KUROBE_CACHE:-$HOME/.cache/kurobe}
+export npm_config_cache=$cache_dir/npm NEXT_TELEMETRY_DISABLED=1
 
 step "Debian's Chromium"
 if ! command -v chromium >/dev/null; then
@@ -51,7 +53,7 @@ cleanup() {
 }
 trap cleanup EXIT
 (
-  unset DATABASE_URL REDIS_URL
+  unset DATABASE_URL REDIS_URL KUROBE_CACHE
   export KUROBE_HOME=$home KUROBE_PORT=$port KUROBE_PG_PORT=$((port + 1)) KUROBE_REDIS_PORT=$((port + 2)) KUROBE_WEB_PORT=$((port + 3))
   export KUROBE_BUILD_PROFILE=${KUROBE_BUILD_PROFILE:-dev} KUROBE_LOG__FORMAT=json
   exec "$root/start.sh"
@@ -65,7 +67,7 @@ for _ in $(seq 1200); do
 done
 if [ -z "$ready" ]; then
   echo "start.sh did not become ready:" >&2
-  tail -50 "$log" >&2
+  grep -v -E '^ +([0-9]+: |at )' "$log" | tail -40 >&2
   exit 1
 fi
 creds=$(sed -n 's/^  sign in:  //p' "$log")

@@ -27,6 +27,7 @@ import type { ChartKind, QueryResponse, Rating } from "@/lib/api/types";
 import type { AskState } from "@/lib/ask-state";
 import { fittingKinds, KIND_LABELS, specFor } from "@/lib/chart";
 import { formatAge, formatMs } from "@/lib/format";
+import { prettySql } from "@/lib/sql";
 import type { Schema } from "@/lib/schema-types";
 import { ChartView } from "./chart-view";
 import { ResultTable } from "./result-table";
@@ -47,9 +48,10 @@ export interface AnswerProps {
 /** Everything about one answer: progress, SQL, interpretation, chart, table and actions. */
 export function Answer({ state, datasourceId, schema, canRun, onRunSql, onAsk, onRerun }: AnswerProps) {
   const answer = state.answer;
-  const [draft, setDraft] = useState(state.sql ?? "");
-  useEffect(() => setDraft(state.sql ?? ""), [state.sql]);
-  const edited = draft.trim() !== (state.sql ?? "").trim();
+  const pretty = useMemo(() => prettySql(state.sql), [state.sql]);
+  const [draft, setDraft] = useState(pretty);
+  useEffect(() => setDraft(pretty), [pretty]);
+  const edited = draft.trim() !== pretty.trim();
   const runDraft = () => {
     if (canRun && datasourceId && draft.trim() && state.status !== "running") onRunSql(draft);
   };
@@ -95,7 +97,7 @@ export function Answer({ state, datasourceId, schema, canRun, onRunSql, onAsk, o
             <CardTitle className="text-sm">SQL</CardTitle>
             <div className="flex items-center gap-1.5">
               {edited && (
-                <Button variant="ghost" size="sm" onClick={() => setDraft(state.sql ?? "")}>
+                <Button variant="ghost" size="sm" onClick={() => setDraft(pretty)}>
                   <RotateCcw /> Revert
                 </Button>
               )}

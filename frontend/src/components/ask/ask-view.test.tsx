@@ -6,6 +6,7 @@ import { describe, expect, it, vi } from "vitest";
 import { TooltipProvider } from "@/components/ui/tooltip";
 import { ApiError } from "@/lib/api/errors";
 import { askReducer, initialAskState, type AskState } from "@/lib/ask-state";
+import { prettySql } from "@/lib/sql";
 import { answer, source, streamed } from "@/test/fixtures";
 import { AskView, type AskViewProps } from "./ask-view";
 
@@ -91,7 +92,8 @@ describe("the ask page", () => {
     expect(within(progress).getByText("Choosing a chart").closest("li")).toHaveAttribute("data-state", "pending");
     expect(screen.getByRole("button", { name: "Stop" })).toBeInTheDocument();
     // The SQL is shown as soon as it is written, before the rows arrive.
-    expect(screen.getByLabelText("SQL")).toHaveValue(answer.sql);
+    expect(screen.getByLabelText("SQL")).toHaveValue(prettySql(answer.sql));
+    expect((screen.getByLabelText("SQL") as HTMLTextAreaElement).value).toContain("GROUP BY\n  orders.status");
   });
 
   it("shows the answer: interpretation, badges, chart switcher, table, SQL and actions", async () => {
