@@ -4,6 +4,7 @@
 #
 #   scripts/services.sh up   STATE_DIR PG_PORT REDIS_PORT   # start what is not running
 #   scripts/services.sh down STATE_DIR                      # stop them
+#   scripts/services.sh stop-postgres STATE_DIR             # stop Postgres only (fault tests)
 #
 # `up` writes STATE_DIR/services.env with the URLs and passwords; source it afterwards.
 # DATABASE_URL or REDIS_URL in the environment means "use that one, start nothing".
@@ -105,7 +106,7 @@ SQL
 }
 
 cmd=${1:-}; state=${2:-}
-[ -n "$cmd" ] && [ -n "$state" ] || die "usage: $0 up STATE_DIR PG_PORT REDIS_PORT | down STATE_DIR"
+[ -n "$cmd" ] && [ -n "$state" ] || die "usage: $0 up STATE_DIR PG_PORT REDIS_PORT | down STATE_DIR | stop-postgres STATE_DIR"
 mkdir -p "$state"; state=$(cd "$state" && pwd)
 
 case "$cmd" in
@@ -134,6 +135,9 @@ case "$cmd" in
       echo "export KUROBE_REDIS__URL='redis://127.0.0.1:$redis_port'" >> "$env_file.tmp"
     fi
     mv "$env_file.tmp" "$env_file"; chmod 600 "$env_file"
+    ;;
+  stop-postgres)
+    as_pg "$(pg_bin)/pg_ctl" -D "$state/postgres" -m fast stop >/dev/null
     ;;
   down)
     if [ -f "$state/postgres/PG_VERSION" ]; then as_pg "$(pg_bin)/pg_ctl" -D "$state/postgres" -m fast stop >/dev/null 2>&1 || true; fi

@@ -12,6 +12,7 @@ mod bad_input;
 mod datasources;
 mod demo;
 mod engines;
+mod faults;
 mod health;
 mod isolation;
 mod limits;
