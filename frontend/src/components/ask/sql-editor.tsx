@@ -29,7 +29,8 @@ export function SqlEditor({
     return [
       sql({ dialect: PostgreSQL, schema: tables, upperCaseKeywords: true }),
       EditorView.lineWrapping,
-      EditorView.contentAttributes.of({ "aria-label": label }),
+      // Focusable even read-only, so the scrolling editor is reachable by keyboard.
+      EditorView.contentAttributes.of({ "aria-label": label, tabindex: "0" }),
       Prec.highest(
         keymap.of([
           {
