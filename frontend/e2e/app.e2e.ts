@@ -241,6 +241,35 @@ describe("an analyst", () => {
     await dark.close();
   });
 
+  it("switches organisation, and the navigation follows the role there", async () => {
+    // A second organisation whose owner adds the demo admin as an analyst.
+    const org = `Acme ${stamp}`;
+    const signup = await fetch(`${env.api}/v1/auth/signup`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email: `owner-${stamp}@acme.test`, password: `acme-password-${stamp}`, organisation_name: org }),
+    });
+    expect(signup.status).toBe(201);
+    const { access_token } = (await signup.json()) as { access_token: string };
+    const added = await api("POST", "/v1/members", { email: env.email, role: "analyst" }, access_token);
+    expect(added.status).toBe(201);
+
+    await page.goto("/ask");
+    await page.getByRole("button", { name: /Switch organisation/ }).click();
+    await page.getByRole("menuitemradio", { name: new RegExp(org) }).click();
+    await page.getByTestId("org-name").filter({ hasText: org }).waitFor();
+    await page.getByRole("link", { name: "API keys" }).waitFor();
+    expect(await page.getByRole("link", { name: "Members" }).count()).toBe(0);
+    // A new organisation has no data sources yet.
+    await page.getByText("No data sources yet").waitFor();
+    await shot(page, "19-switched-organisation");
+
+    await page.getByRole("button", { name: /Switch organisation/ }).click();
+    await page.getByRole("menuitemradio", { name: /Demo/ }).click();
+    await page.getByTestId("org-name").filter({ hasText: "Demo" }).waitFor();
+    await page.getByRole("link", { name: "Members" }).waitFor();
+  });
+
   it("had no uncaught errors in the page", () => {
     expect(errors).toEqual([]);
   });
