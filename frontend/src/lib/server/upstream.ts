@@ -1,5 +1,7 @@
 import "server-only";
 import { cookies } from "next/headers";
+import { NextResponse } from "next/server";
+import type { TokenResponse } from "@/lib/api/types";
 
 export const SESSION_COOKIE = "kurobe_session";
 
@@ -37,4 +39,30 @@ export async function upstreamJson<T>(path: string): Promise<{ status: number; b
   } catch {
     return { status: 503, body: null };
   }
+}
+
+/**
+ * Posts the request's body to an API route that answers with a TokenResponse, and turns the
+ * token into the session cookie; the browser gets the organisation and role, never the token.
+ */
+export async function exchangeForSession(req: Request, route: string, headers: Record<string, string>): Promise<Response> {
+  const upstream = await fetch(`${apiUrl()}${route}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "user-agent": req.headers.get("user-agent") ?? "kurobe-web", ...headers },
+    body: await req.text(),
+    cache: "no-store",
+  }).catch(() => null);
+  if (!upstream) {
+    return NextResponse.json(
+      { error: { code: "service_unavailable", message: "the Kurobe API did not answer", request_id: null } },
+      { status: 502 },
+    );
+  }
+  if (!upstream.ok) {
+    return new NextResponse(upstream.body, { status: upstream.status, headers: { "content-type": "application/json" } });
+  }
+  const token = (await upstream.json()) as TokenResponse;
+  const res = NextResponse.json({ organisation: token.organisation, role: token.role, expires_at: token.expires_at });
+  res.cookies.set(SESSION_COOKIE, token.access_token, cookieOptions(req, token.expires_in));
+  return res;
 }
