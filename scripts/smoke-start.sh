@@ -10,6 +10,9 @@ port=$((18000 + RANDOM % 1000 * 3))
 log=$home/start.log
 export KUROBE_HOME=$home KUROBE_PORT=$port KUROBE_PG_PORT=$((port + 1)) KUROBE_REDIS_PORT=$((port + 2))
 export KUROBE_BUILD_PROFILE=dev
+# The API alone: the web app's suite (frontend/test.sh) runs start.sh with the web app, at
+# the same time, and two builds of it into one folder would collide.
+export KUROBE_WEB=0
 unset DATABASE_URL REDIS_URL
 
 fail() { echo "smoke: $*" >&2; sed 's/^/  start.sh| /' "$log" >&2; exit 1; }

@@ -59,7 +59,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         store,
         jwt: Arc::new(JwtKeys::new(&settings.security)),
         master_keys: Arc::new(master_keys),
-        cache: Arc::new(ResultCache::new(settings.cache.memory_bytes, redis.clone())),
+        cache: Arc::new(ResultCache::new(settings.result_cache.memory_bytes, redis.clone())),
         metrics: Arc::new(Metrics::new().context("registering the metrics")?),
         limits: Arc::new(CredentialLimits::new(&settings.rate_limits)),
         redis,

@@ -15,7 +15,22 @@ use crate::crypto::{MasterKeyError, MasterKeys};
 
 /// Environment variables under the `KUROBE_` prefix that belong to clients (the SDKs and the
 /// CLI's remote mode), not to the server, and so are not configuration keys.
-const CLIENT_VARIABLES: &[&str] = &["API_KEY", "BASE_URL", "CONFIG"];
+const CLIENT_VARIABLES: &[&str] = &[
+    "API_KEY",
+    "BASE_URL",
+    "CONFIG",
+    // The scripts' own: start.sh, the test and CI scripts.
+    "CACHE",
+    "HOME",
+    "PORT",
+    "PG_PORT",
+    "REDIS_PORT",
+    "WEB",
+    "WEB_PORT",
+    "BUILD_PROFILE",
+    "DEMO_SCALE",
+    "CI_CACHE",
+];
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Settings {
@@ -36,7 +51,9 @@ pub struct Settings {
     #[serde(default)]
     pub engines: EngineSettings,
     #[serde(default)]
-    pub cache: CacheSettings,
+    /// Named `result_cache` rather than `cache`: scripts export `KUROBE_CACHE` (their
+    /// download folder), which would otherwise overwrite this section.
+    pub result_cache: ResultCacheSettings,
     #[serde(default)]
     pub rate_limits: RateLimitSettings,
 }
@@ -81,12 +98,12 @@ impl Default for RateLimitSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
-pub struct CacheSettings {
+pub struct ResultCacheSettings {
     /// How much memory the in-process tier of the result cache may hold, in bytes.
     pub memory_bytes: u64,
 }
 
-impl Default for CacheSettings {
+impl Default for ResultCacheSettings {
     fn default() -> Self {
         Self { memory_bytes: 256 * 1024 * 1024 }
     }
@@ -357,6 +374,8 @@ mod tests {
             jail.create_file("kurobe.yaml", "server:\n  bnd: 0.0.0.0:9000\n")?;
             jail.set_env("KUROBE_REDIS__URLL", "redis://x");
             jail.set_env("KUROBE_API_KEY", "kb_x");
+            jail.set_env("KUROBE_CACHE", "/var/cache/kurobe");
+            jail.set_env("KUROBE_HOME", ".kurobe/dev");
             let mut unknown = load(jail).unwrap().unknown_keys;
             unknown.sort();
             assert_eq!(unknown, vec!["redis.urll", "server.bnd"]);

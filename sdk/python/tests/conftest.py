@@ -121,6 +121,8 @@ def _start() -> tuple[Server, subprocess.Popen[bytes], Path]:
         "KUROBE_PG_PORT": str(port + 1),
         "KUROBE_REDIS_PORT": str(port + 2),
         "KUROBE_BUILD_PROFILE": "dev",
+        # The API alone; the web app has its own suite.
+        "KUROBE_WEB": "0",
         "CARGO_TARGET_DIR": os.environ.get("CARGO_TARGET_DIR", str(REPO / "target")),
     }
     for name in ("DATABASE_URL", "REDIS_URL", "KUROBE_API_KEY", "KUROBE_BASE_URL"):
