@@ -16,8 +16,8 @@ frontend:        ## build the production web app (frontend/; frontend/test.sh te
 migrate:         ## apply migrations to the database of ./start.sh
 	@. .kurobe/dev/services.env && cargo run -q --locked -p kurobe-cli -- migrate
 
-bench:           ## benchmarks
-	@echo "benchmarks are not written yet (issue 10)"; exit 1
+bench:           ## benchmarks (issue 10): bench/results/<date>-<commit>.json and .md
+	scripts/bench.sh
 
 docker-up:       ## Postgres, Redis and Kurobe in containers (needs a Docker engine)
 	docker compose -f docker/docker-compose.yml up --build

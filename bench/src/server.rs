@@ -26,7 +26,14 @@ impl Server {
     pub async fn start(kurobe: &Path, addr: SocketAddr, log: &Path) -> anyhow::Result<Self> {
         let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
         let started = Instant::now();
-        let child = Command::new(kurobe)
+        let mut command = Command::new(kurobe);
+        // The benchmark's own variables (the API key among them) are not the server's.
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("KUROBE_BENCH_") {
+                command.env_remove(name);
+            }
+        }
+        let child = command
             .arg("serve")
             .env("KUROBE_SERVER__BIND", addr.to_string())
             .stdin(Stdio::null())
