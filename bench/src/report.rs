@@ -83,6 +83,7 @@ fn latency_rows(rows: &Value, key: &str) -> Vec<Vec<String>> {
                     String::new(),
                     String::new(),
                     String::new(),
+                    String::new(),
                 ];
             }
             vec![
@@ -179,6 +180,7 @@ pub fn markdown(report: &Value) -> String {
             "engine alone p50",
             "uncached ask p50 / p99",
             "cached ask p50 / p99",
+            "uncached round trip − engine execution p50",
             "uncached ÷ engine (target met)",
         ];
         for (engine, rows) in http["end_to_end"].as_object().into_iter().flatten() {
