@@ -136,7 +136,10 @@ def _start() -> tuple[Server, subprocess.Popen[bytes], Path]:
     deadline = time.monotonic() + float(os.environ.get("KUROBE_TEST_START_SECONDS", "900"))
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"start.sh exited with {process.returncode}:\n{log.read_text()[-4000:]}")
+            # start.sh may have started Postgres and Redis before it failed: stop them too.
+            output = log.read_text()
+            _stop(process, home)
+            raise RuntimeError(f"start.sh exited with {process.returncode}:\n{output[-4000:]}")
         try:
             if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
                 break
