@@ -157,7 +157,15 @@ impl Audit {
             s.clone()
         });
         let action = state.action.unwrap_or("unnamed").to_owned();
-        let row = entry(&self.meta, actor, action, state.target, outcome_of(code), Some(code.as_str().into()), details);
+        let row = entry(
+            &self.meta,
+            actor,
+            action,
+            state.target,
+            outcome_of(code.status()),
+            Some(code.as_str().into()),
+            details,
+        );
         tx.append_audit(&row).await?;
         self.slot.with(|s| s.recorded = true);
         Ok(())
@@ -177,7 +185,7 @@ impl Audit {
             snapshot.actor,
             action,
             snapshot.target,
-            outcome_of(code),
+            outcome_of(code.status()),
             Some(code.as_str().into()),
             details,
         );
@@ -189,8 +197,8 @@ impl Audit {
 }
 
 /// Refusals for lack of credentials or permission are denials; anything else an error.
-fn outcome_of(code: ErrorCode) -> AuditOutcome {
-    if matches!(code.status(), 401 | 403) { AuditOutcome::Denied } else { AuditOutcome::Error }
+fn outcome_of(status: u16) -> AuditOutcome {
+    if matches!(status, 401 | 403) { AuditOutcome::Denied } else { AuditOutcome::Error }
 }
 
 fn entry(
@@ -270,11 +278,7 @@ pub async fn request_context(State(state): State<AppState>, mut req: Request, ne
     {
         let state_snapshot = slot.with(|s| s.clone());
         let code = response.extensions().get::<ErrorCode>().copied();
-        let outcome = if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
-            AuditOutcome::Denied
-        } else {
-            AuditOutcome::Error
-        };
+        let outcome = outcome_of(status.as_u16());
         let action = state_snapshot.action.map_or_else(|| format!("http.{method} {route}"), str::to_owned);
         let row = entry(
             &meta,

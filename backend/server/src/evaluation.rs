@@ -60,15 +60,7 @@ async fn load(options: &EvalOptions, name: &str) -> anyhow::Result<Database> {
         let beside = options.db_dir.join(format!("{name}.yaml"));
         beside.is_file().then_some(beside)
     });
-    let mut model = match model_file {
-        Some(path) => {
-            let model = SemanticModel::load(&path)?;
-            model.validate(&schema)?;
-            model
-        }
-        None => SemanticModel::draft(&schema),
-    };
-    model.merge_samples(&schema);
+    let model = SemanticModel::for_schema(model_file.as_deref(), &schema)?;
     Ok(Database { offline: RuleBased::new(&model), connector, schema })
 }
 

@@ -220,6 +220,24 @@ impl SemanticModel {
         self.metrics.iter().find(|m| m.name == name)
     }
 
+    /// The model of a database: the file when one is given (checked against the schema),
+    /// else a draft from the schema; either way with the schema's sampled values merged in.
+    pub fn for_schema(
+        file: Option<&std::path::Path>,
+        schema: &kurobe_connector::Schema,
+    ) -> Result<SemanticModel, SemanticError> {
+        let mut model = match file {
+            Some(path) => {
+                let model = SemanticModel::load(path)?;
+                model.validate(schema)?;
+                model
+            }
+            None => SemanticModel::draft(schema),
+        };
+        model.merge_samples(schema);
+        Ok(model)
+    }
+
     /// The model as YAML, the format [`SemanticModel::from_yaml_str`] reads.
     pub fn to_yaml(&self) -> String {
         // Serializing plain structs of strings and enums into YAML cannot fail.

@@ -196,7 +196,7 @@ impl ResultCache {
     where
         F: Future<Output = Result<CachedResult, ConnectorError>>,
     {
-        let redis_key = format!("kurobe:result:v1:{}", hex(&key));
+        let redis_key = format!("kurobe:result:v1:{}", kurobe_store::hex(&key));
         let entry = self
             .local
             .entry(key)
@@ -238,10 +238,6 @@ fn cell_size(value: &serde_json::Value) -> usize {
         serde_json::Value::String(text) => 24 + text.len(),
         _ => 16,
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -42,15 +42,7 @@ pub async fn ask(database: &Path, semantic: Option<&Path>, question: &str) -> Re
     let started = Instant::now();
     let connector = open(database).await?;
     let schema = connector.introspect(&IntrospectOptions::default()).await.map_err(query_error)?;
-    let mut model = match semantic {
-        Some(path) => {
-            let model = SemanticModel::load(path).map_err(|e| ApiError::invalid(e.to_string()))?;
-            model.validate(&schema).map_err(|e| ApiError::invalid(e.to_string()))?;
-            model
-        }
-        None => SemanticModel::draft(&schema),
-    };
-    model.merge_samples(&schema);
+    let model = SemanticModel::for_schema(semantic, &schema).map_err(|e| ApiError::invalid(e.to_string()))?;
     let context_ms = millis(started);
 
     let generate_started = Instant::now();
@@ -76,7 +68,7 @@ pub async fn ask(database: &Path, semantic: Option<&Path>, question: &str) -> Re
     let guard_started = Instant::now();
     let request = ExecRequest::default();
     let guarded = kurobe_guard::check(&generated.sql, Dialect::DuckDb, &schema, request.limits.max_rows as u64)
-        .map_err(|refusal| ApiError::Invalid { code: ErrorCode::SqlRefused, message: refusal.to_string() })?;
+        .map_err(ApiError::from)?;
     let guard_ms = millis(guard_started);
 
     let result = connector.execute(&guarded.sql, &request).await.map_err(query_error)?;

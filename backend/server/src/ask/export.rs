@@ -4,7 +4,6 @@
 
 use bytes::Bytes;
 use futures_util::Stream;
-use kurobe_api::ErrorCode;
 use kurobe_connector::{RowBatch, Value};
 
 use super::{Source, query_error};
@@ -53,9 +52,7 @@ pub(crate) fn csv(
     source: &Source<'_>,
     sql: &str,
 ) -> Result<impl Stream<Item = Result<Bytes, std::io::Error>> + use<>, ApiError> {
-    let guarded = source
-        .guard(sql)
-        .map_err(|refusal| ApiError::Invalid { code: ErrorCode::SqlRefused, message: refusal.to_string() })?;
+    let guarded = source.guard(sql)?;
     let (sender, receiver) = tokio::sync::mpsc::channel(BATCHES_IN_FLIGHT);
     let connector = source.connector.clone();
     let request = source.request.clone();

@@ -147,10 +147,7 @@ async fn attempt(
                 return Attempt::Rejected(Failure {
                     sql: Some(generated.sql),
                     details,
-                    ..Failure::new(
-                        ApiError::Invalid { code: ErrorCode::SqlRefused, message: refusal.to_string() },
-                        QueryStatus::Refused,
-                    )
+                    ..Failure::new(refusal.into(), QueryStatus::Refused)
                 });
             }
         };

@@ -312,10 +312,7 @@ async fn submitted(
     let guard_started = Instant::now();
     let guarded = source.guard(sql).map_err(|refusal| Failure {
         sql: Some(sql.to_owned()),
-        ..Failure::new(
-            ApiError::Invalid { code: ErrorCode::SqlRefused, message: refusal.to_string() },
-            QueryStatus::Refused,
-        )
+        ..Failure::new(refusal.into(), QueryStatus::Refused)
     })?;
     timings.guard_ms = millis(guard_started);
     emit(events, StreamEvent::Sql { sql: guarded.sql.clone(), explanation: None, engine: None });

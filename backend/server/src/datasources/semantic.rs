@@ -54,14 +54,7 @@ pub struct SemanticLayer {
 /// Reads (or drafts) the model and builds the offline engine for it.
 pub fn build(dir: &Path, record: &DataSourceRecord, schema: &Schema) -> Result<Arc<SemanticLayer>, SemanticError> {
     let path = model_file(dir, record);
-    let mut model = if path.is_file() {
-        let model = SemanticModel::load(&path)?;
-        model.validate(schema)?;
-        model
-    } else {
-        SemanticModel::draft(schema)
-    };
-    model.merge_samples(schema);
+    let model = SemanticModel::for_schema(path.is_file().then_some(path.as_path()), schema)?;
     Ok(Arc::new(SemanticLayer { engine: RuleBased::new(&model), model }))
 }
 

@@ -122,6 +122,12 @@ impl From<DataSourceError> for ApiError {
     }
 }
 
+impl From<kurobe_guard::Refusal> for ApiError {
+    fn from(refusal: kurobe_guard::Refusal) -> Self {
+        ApiError::Invalid { code: ErrorCode::SqlRefused, message: refusal.to_string() }
+    }
+}
+
 impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> Self {
         match err {
