@@ -19,7 +19,7 @@ use kurobe_engines::{
 use kurobe_semantic::{RuleBased, SemanticModel};
 use uuid::Uuid;
 
-use super::{generate::generation, millis, query_error};
+use super::{generate::generation, json_rows, millis, query_error};
 use crate::http::ApiError;
 
 async fn open(database: &Path) -> Result<DuckDbConnector, ApiError> {
@@ -83,11 +83,7 @@ pub async fn ask(database: &Path, semantic: Option<&Path>, question: &str) -> Re
         sql: guarded.sql,
         generation: Some(generation(&generated, false, &[])),
         explanation: Some(generated.explanation),
-        rows: result
-            .rows
-            .iter()
-            .map(|row| row.iter().map(|v| serde_json::to_value(v).unwrap_or_default()).collect())
-            .collect(),
+        rows: json_rows(&result.rows),
         row_count: result.rows.len(),
         truncated: result.truncated,
         columns: result.columns,

@@ -198,11 +198,7 @@ impl<'a> Source<'a> {
                 .await?;
             Ok(CachedResult {
                 columns: result.columns,
-                rows: result
-                    .rows
-                    .iter()
-                    .map(|row| row.iter().map(|v| serde_json::to_value(v).unwrap_or_default()).collect())
-                    .collect(),
+                rows: json_rows(&result.rows),
                 truncated: result.truncated,
                 computed_at: chrono::Utc::now(),
                 execute_ms: millis(started),
@@ -211,6 +207,11 @@ impl<'a> Source<'a> {
         };
         self.state.cache.get_or_run(cache::key(&scope, sql), execute).instrument(tracing::info_span!("cache")).await
     }
+}
+
+/// Rows as the API sends them: decimals and 128-bit integers as strings, nothing rounded.
+pub fn json_rows(rows: &[Vec<kurobe_connector::Value>]) -> Vec<Vec<serde_json::Value>> {
+    rows.iter().map(|row| row.iter().map(|v| serde_json::to_value(v).unwrap_or_default()).collect()).collect()
 }
 
 /// The warehouse's failure in the API's words.

@@ -276,7 +276,7 @@ fn settings_for(dir: &tempfile::TempDir) -> kurobe_server::Settings {
 #[tokio::test]
 async fn with_redis_down_queries_are_answered_without_it() {
     // A Redis of our own, stopped mid-test.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = crate::support::spare_port();
     let mut redis = std::process::Command::new("redis-server")
         .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"])
         .stdout(std::process::Stdio::null())

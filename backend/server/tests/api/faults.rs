@@ -18,7 +18,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::support::{PASSWORD, settings};
+use crate::support::{PASSWORD, settings, spare_port};
 
 const SERVICES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/services.sh");
 
@@ -52,10 +52,6 @@ async fn send(
     let (status, retry_after) = (response.status(), response.headers().contains_key(RETRY_AFTER));
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     (status, retry_after, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
-}
-
-fn spare_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 #[tokio::test]

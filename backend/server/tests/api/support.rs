@@ -238,3 +238,8 @@ fn session(body: &Value, email: &str) -> Session {
     let user_id = claims["sub"].as_str().unwrap().parse().unwrap();
     Session { token, org_id, user_id, email: email.to_owned() }
 }
+
+/// A TCP port nothing listens on now, for a service a test starts itself.
+pub fn spare_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
