@@ -22,4 +22,5 @@ mod members_and_keys;
 mod policies;
 mod queries;
 mod roles;
+mod scale_out;
 mod shutdown;

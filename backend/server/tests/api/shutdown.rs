@@ -33,12 +33,8 @@ async fn a_shutdown_lets_requests_in_flight_finish_and_records_them_all() {
     settings.engines.file = Some(path);
     let (app, _dir, owner, id) = app_with_demo_settings(settings).await;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(kurobe_server::serve(app.state.clone(), listener, async {
-        stopped.await.ok();
-    }));
+    let server = app.listen().await;
+    let base = server.base.clone();
 
     let client = reqwest::Client::new();
     let asks = (0..IN_FLIGHT).map(|i| {
@@ -49,14 +45,14 @@ async fn a_shutdown_lets_requests_in_flight_finish_and_records_them_all() {
             .send();
         async move { request.await.map(|r| r.status().as_u16()) }
     });
+    // The server stops cleanly within its grace, once every ask in flight is answered.
     let shutdown = async {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        stop.send(()).ok();
+        server.shut_down().await;
     };
     let (statuses, ()) = tokio::join!(futures_util::future::join_all(asks), shutdown);
     let statuses: Vec<u16> = statuses.into_iter().map(Result::unwrap).collect();
     assert_eq!(statuses, vec![200; IN_FLIGHT], "every request in flight finished");
-    tokio::time::timeout(Duration::from_secs(10), server).await.unwrap().unwrap().unwrap();
     // The server is gone, and nothing it answered went unrecorded.
     assert!(client.get(format!("{base}/healthz")).send().await.is_err());
     assert_eq!(app.audit_rows("query.ask").await.len(), IN_FLIGHT);

@@ -239,6 +239,34 @@ fn session(body: &Value, email: &str) -> Session {
     Session { token, org_id, user_id, email: email.to_owned() }
 }
 
+/// A test app served on a real loopback TCP port through the binary's own serve path
+/// (`kurobe_server::serve`: graceful shutdown, health checks and engine reloads included).
+pub struct Listening {
+    pub base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl TestApp {
+    pub async fn listen(&self) -> Listening {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(kurobe_server::serve(self.state.clone(), listener, async {
+            stopped.await.ok();
+        }));
+        Listening { base, stop, server }
+    }
+}
+
+impl Listening {
+    /// Signals the shutdown and waits for the server to finish what is in flight and stop.
+    pub async fn shut_down(self) {
+        self.stop.send(()).ok();
+        tokio::time::timeout(std::time::Duration::from_secs(10), self.server).await.unwrap().unwrap().unwrap();
+    }
+}
+
 /// A TCP port nothing listens on now, for a service a test starts itself.
 pub fn spare_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
