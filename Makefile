@@ -19,7 +19,7 @@ migrate:         ## apply migrations to the database of ./start.sh
 bench:           ## benchmarks (issue 10): bench/results/<date>-<commit>.json and .md
 	scripts/bench.sh
 
-docker-up:       ## Postgres, Redis and Kurobe in containers (needs a Docker engine)
+docker-up:       ## Postgres, Redis, Trino and Kurobe in containers (a Docker engine and docker/.env: docs/deploy.md)
 	docker compose -f docker/docker-compose.yml up --build
 
 openapi:         ## regenerate the committed openapi.json from the code

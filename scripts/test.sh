@@ -34,6 +34,8 @@ trino_pid=$!
 psql -qAtX "$KUROBE_TEST_ADMIN_URL" -c "SELECT format('DROP DATABASE %I WITH (FORCE);', datname) FROM pg_database WHERE datname LIKE 'kurobe\_test\_%' AND datname <> 'kurobe_test_demo'" \
   | psql -qX "$KUROBE_TEST_ADMIN_URL" >/dev/null
 
+step "docker/ files (scripts/check-docker.sh)"
+scripts/check-docker.sh
 step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy -D warnings"
