@@ -85,6 +85,23 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// One fixed-duration load run of a single request against a running server, for
+    /// profiling between full runs: `load --path /v1/query --body '{...}'`.
+    Load {
+        #[arg(long, default_value = "127.0.0.1:18900")]
+        addr: SocketAddr,
+        #[arg(long, env = "KUROBE_BENCH_API_KEY", hide_env_values = true)]
+        api_key: String,
+        #[arg(long)]
+        path: String,
+        /// A JSON body makes it a POST; without one it is a GET.
+        #[arg(long)]
+        body: Option<String>,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+    },
     /// Joins the JSON of the other subcommands into the results' JSON and Markdown.
     Report {
         #[arg(long)]
@@ -161,6 +178,16 @@ async fn main() -> anyhow::Result<()> {
             };
             let report = scenarios::run(options).await?;
             write_json(&out, &report)
+        }
+        Command::Load { addr, api_key, path, body, connections, seconds } => {
+            let call = match body {
+                Some(body) => http::Call::post(&path, &serde_json::from_str(&body).context("--body is not JSON")?),
+                None => http::Call::get(&path),
+            };
+            let duration = std::time::Duration::from_secs_f64(seconds);
+            let result = http::load(addr, &api_key, std::sync::Arc::new(vec![call]), connections, duration).await;
+            println!("{}", serde_json::to_string_pretty(&result)?);
+            Ok(())
         }
         Command::Report { commit, section, out_prefix } => {
             let mut sections = serde_json::Map::new();

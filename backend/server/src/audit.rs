@@ -130,45 +130,44 @@ impl Audit {
         &self.meta
     }
 
+    /// The row this request's action leaves, as `actor`, who is remembered for the request.
+    fn row(
+        &self,
+        actor: Actor,
+        outcome: AuditOutcome,
+        code: Option<ErrorCode>,
+        details: serde_json::Value,
+    ) -> NewAuditEntry {
+        let state = self.slot.with(|s| {
+            s.actor = actor;
+            s.clone()
+        });
+        let action = state.action.unwrap_or("unnamed").to_owned();
+        entry(&self.meta, actor, action, state.target, outcome, code.map(|c| c.as_str().to_owned()), details)
+    }
+
     /// Appends the success row inside the handler's transaction, which must be scoped to the
     /// actor's organisation; it commits together with the change it describes.
     pub async fn success(&self, tx: &mut Scoped, actor: Actor, details: serde_json::Value) -> Result<(), StoreError> {
-        let state = self.slot.with(|s| {
-            s.actor = actor;
-            s.clone()
-        });
-        let action = state.action.unwrap_or("unnamed").to_owned();
-        tx.append_audit(&entry(&self.meta, actor, action, state.target, AuditOutcome::Success, None, details)).await?;
-        self.slot.with(|s| s.recorded = true);
+        tx.append_audit(&self.row(actor, AuditOutcome::Success, None, details)).await?;
+        self.mark_recorded();
         Ok(())
     }
 
-    /// Appends the row of a failed action inside the handler's transaction, for failures
-    /// that leave a record of their own (a query's history row) to commit with it.
-    pub async fn failure(
-        &self,
-        tx: &mut Scoped,
-        actor: Actor,
-        code: ErrorCode,
-        details: serde_json::Value,
-    ) -> Result<(), StoreError> {
-        let state = self.slot.with(|s| {
-            s.actor = actor;
-            s.clone()
-        });
-        let action = state.action.unwrap_or("unnamed").to_owned();
-        let row = entry(
-            &self.meta,
-            actor,
-            action,
-            state.target,
-            outcome_of(code.status()),
-            Some(code.as_str().into()),
-            details,
-        );
-        tx.append_audit(&row).await?;
+    /// The success row, for a caller that commits it itself (a query's record).
+    pub fn success_row(&self, actor: Actor, details: serde_json::Value) -> NewAuditEntry {
+        self.row(actor, AuditOutcome::Success, None, details)
+    }
+
+    /// The row of a failed action, for failures that leave a record of their own (a
+    /// query's history row) to commit with it.
+    pub fn failure_row(&self, actor: Actor, code: ErrorCode, details: serde_json::Value) -> NewAuditEntry {
+        self.row(actor, outcome_of(code.status()), Some(code), details)
+    }
+
+    /// Says the request's outcome is in the audit log, so the middleware adds no row.
+    pub fn mark_recorded(&self) {
         self.slot.with(|s| s.recorded = true);
-        Ok(())
     }
 
     /// Records a failure the response status will not show (a stream that already

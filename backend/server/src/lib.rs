@@ -15,10 +15,12 @@ pub mod evaluation;
 pub mod http;
 pub mod limits;
 pub mod metrics;
+pub mod redis_link;
 pub mod serve;
 pub mod settings;
 pub mod state;
 pub mod telemetry;
+pub mod tenant_cache;
 
 pub use http::{app, openapi};
 pub use serve::{build_state, migrate, serve, shutdown_signal};

@@ -9,8 +9,14 @@ use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
 
 use crate::{
-    ask::cache::ResultCache, auth::jwt::JwtKeys, http::app, limits::CredentialLimits, metrics::Metrics,
-    settings::Settings, state::AppState,
+    ask::{cache::ResultCache, group_commit::RecordWriter},
+    auth::jwt::JwtKeys,
+    http::app,
+    limits::CredentialLimits,
+    metrics::Metrics,
+    settings::Settings,
+    state::AppState,
+    tenant_cache::TenantCache,
 };
 
 /// Validates the settings and builds the state. Refuses to continue with weak secrets or a
@@ -56,12 +62,14 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         .transpose()
         .context("redis.url is not a valid Redis URL")?;
     Ok(AppState {
+        records: RecordWriter::start(store.clone()),
         store,
         jwt: Arc::new(JwtKeys::new(&settings.security)),
         master_keys: Arc::new(master_keys),
         cache: Arc::new(ResultCache::new(settings.result_cache.memory_bytes, redis.clone())),
         metrics: Arc::new(Metrics::new().context("registering the metrics")?),
         limits: Arc::new(CredentialLimits::new(&settings.rate_limits)),
+        tenants: Arc::new(TenantCache::new(&settings.tenant_cache, redis.clone())),
         redis,
         datasources: Arc::default(),
         engines: Arc::new(engines),
@@ -94,6 +102,7 @@ pub async fn serve(
     let store = state.store.clone();
     let health = tokio::spawn(crate::datasources::run_health_checks(state.clone()));
     let reloads = tokio::spawn(crate::engines::reload_on_change(state.clone()));
+    let notices = tokio::spawn(state.tenants.clone().follow_changes());
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, service).with_graceful_shutdown(async move {
@@ -110,6 +119,7 @@ pub async fn serve(
     }
     health.abort();
     reloads.abort();
+    notices.abort();
     store.close().await;
     Ok(())
 }

@@ -56,6 +56,8 @@ pub struct Settings {
     pub result_cache: ResultCacheSettings,
     #[serde(default)]
     pub rate_limits: RateLimitSettings,
+    #[serde(default)]
+    pub tenant_cache: TenantCacheSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -93,6 +95,21 @@ pub struct RateLimitSettings {
 impl Default for RateLimitSettings {
     fn default() -> Self {
         Self { per_ip_per_second: 1_000, ip_burst: 2_000, per_credential_per_minute: 6_000 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct TenantCacheSettings {
+    /// How long API keys, members, data source records and organisation settings are kept
+    /// in memory. A change through any instance retires them at once where Redis carries
+    /// the notice, else within this time; 0 reads them from Postgres on every request.
+    pub ttl_seconds: u32,
+}
+
+impl Default for TenantCacheSettings {
+    fn default() -> Self {
+        Self { ttl_seconds: 10 }
     }
 }
 

@@ -4,8 +4,14 @@ use kurobe_engines::Engines;
 use kurobe_store::Store;
 
 use crate::{
-    ask::cache::ResultCache, auth::jwt::JwtKeys, crypto::MasterKeys, datasources::DataSources,
-    limits::CredentialLimits, metrics::Metrics, settings::Settings,
+    ask::{cache::ResultCache, group_commit::RecordWriter},
+    auth::jwt::JwtKeys,
+    crypto::MasterKeys,
+    datasources::DataSources,
+    limits::CredentialLimits,
+    metrics::Metrics,
+    settings::Settings,
+    tenant_cache::TenantCache,
 };
 
 /// Everything a request handler may use, cheap to clone.
@@ -21,4 +27,6 @@ pub struct AppState {
     pub cache: Arc<ResultCache>,
     pub metrics: Arc<Metrics>,
     pub limits: Arc<CredentialLimits>,
+    pub tenants: Arc<TenantCache>,
+    pub records: RecordWriter,
 }

@@ -23,22 +23,22 @@ impl QueryStatus {
 
 /// One entry of the query history, in the context's organisation.
 #[derive(Debug, Clone)]
-pub struct NewQuery<'a> {
+pub struct NewQuery {
     pub id: Uuid,
     pub user_id: Uuid,
     pub api_key_id: Option<Uuid>,
     pub datasource_id: Uuid,
-    pub question: Option<&'a str>,
-    pub sql: &'a str,
+    pub question: Option<String>,
+    pub sql: String,
     pub status: QueryStatus,
-    pub error_code: Option<&'a str>,
+    pub error_code: Option<String>,
     pub row_count: Option<i64>,
     pub duration_ms: f64,
     pub details: serde_json::Value,
 }
 
 impl Scoped {
-    pub async fn record_query(&mut self, query: &NewQuery<'_>) -> Result<(), StoreError> {
+    pub async fn record_query(&mut self, query: &NewQuery) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO query_history (id, org_id, user_id, api_key_id, datasource_id, question, sql, status, \
              error_code, row_count, duration_ms, details) \
@@ -48,10 +48,10 @@ impl Scoped {
         .bind(query.user_id)
         .bind(query.api_key_id)
         .bind(query.datasource_id)
-        .bind(query.question)
-        .bind(query.sql)
+        .bind(&query.question)
+        .bind(&query.sql)
         .bind(query.status.as_str())
-        .bind(query.error_code)
+        .bind(&query.error_code)
         .bind(query.row_count)
         .bind(query.duration_ms)
         .bind(&query.details)

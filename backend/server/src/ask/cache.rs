@@ -9,20 +9,17 @@
 //! miss and writes are skipped, and answers keep coming from the warehouse.
 
 use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicI64, Ordering},
-    },
+    sync::Arc,
     time::{Duration, Instant},
 };
 
-use arc_swap::ArcSwapOption;
 use chrono::{DateTime, Utc};
 use kurobe_connector::{Column, ConnectorError};
-use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+use crate::redis_link::RedisLink;
 
 /// Rows as the API returns them, with when they were read.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,11 +69,6 @@ pub fn key(scope: &CacheScope<'_>, sql: &str) -> [u8; 32] {
 /// Results larger than this (serialised) are not cached: they would crowd out many small
 /// ones and cost more to move through Redis than to recompute.
 const MAX_ENTRY_BYTES: usize = 8 * 1024 * 1024;
-/// How long a Redis round trip may take before the cache gives up on it.
-const REDIS_TIMEOUT: Duration = Duration::from_millis(200);
-/// How often to try connecting again while Redis is unreachable.
-const RECONNECT_EVERY: Duration = Duration::from_secs(2);
-
 struct Expiry;
 
 impl moka::Expiry<[u8; 32], Arc<CachedResult>> for Expiry {
@@ -86,74 +78,21 @@ impl moka::Expiry<[u8; 32], Arc<CachedResult>> for Expiry {
     }
 }
 
-/// Redis, connected lazily and reconnected after an outage without blocking requests.
-struct RedisTier {
-    client: redis::Client,
-    connection: ArcSwapOption<ConnectionManager>,
-    /// Unix milliseconds before which no new connection attempt is made.
-    next_attempt: AtomicI64,
-}
+/// The shared tier: results serialised as JSON under `kurobe:result:v1:<key>`.
+struct RedisTier(RedisLink);
 
 impl RedisTier {
-    async fn connection(&self) -> Option<ConnectionManager> {
-        if let Some(connection) = self.connection.load_full() {
-            return Some((*connection).clone());
-        }
-        let now = Utc::now().timestamp_millis();
-        let next = self.next_attempt.load(Ordering::Relaxed);
-        if now < next
-            || self
-                .next_attempt
-                .compare_exchange(next, now + RECONNECT_EVERY.as_millis() as i64, Ordering::AcqRel, Ordering::Relaxed)
-                .is_err()
-        {
-            return None;
-        }
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(REDIS_TIMEOUT)
-            .set_response_timeout(REDIS_TIMEOUT)
-            .set_number_of_retries(0);
-        match tokio::time::timeout(REDIS_TIMEOUT * 2, self.client.get_connection_manager_with_config(config)).await {
-            Ok(Ok(connection)) => {
-                tracing::info!("result cache connected to Redis");
-                self.connection.store(Some(Arc::new(connection.clone())));
-                Some(connection)
-            }
-            Ok(Err(error)) => {
-                tracing::warn!(%error, "Redis is unreachable; results are cached in process only");
-                None
-            }
-            Err(_) => None,
-        }
-    }
-
     async fn get(&self, key: &str) -> Option<CachedResult> {
-        let mut connection = self.connection().await?;
         let mut command = redis::cmd("GET");
         command.arg(key);
-        match tokio::time::timeout(REDIS_TIMEOUT, command.query_async::<Option<Vec<u8>>>(&mut connection)).await {
-            Ok(Ok(Some(bytes))) => serde_json::from_slice(&bytes).ok(),
-            Ok(Ok(None)) => None,
-            Ok(Err(error)) => {
-                tracing::warn!(%error, "Redis lookup failed; treating it as a miss");
-                None
-            }
-            Err(_) => {
-                tracing::warn!("Redis lookup timed out; treating it as a miss");
-                None
-            }
-        }
+        let bytes: Option<Vec<u8>> = self.0.query(&command, "lookup").await?;
+        serde_json::from_slice(&bytes?).ok()
     }
 
     async fn set(&self, key: &str, bytes: Vec<u8>, ttl_seconds: u32) {
-        let Some(mut connection) = self.connection().await else { return };
         let mut command = redis::cmd("SET");
         command.arg(key).arg(bytes).arg("EX").arg(ttl_seconds);
-        match tokio::time::timeout(REDIS_TIMEOUT, command.query_async::<()>(&mut connection)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::warn!(%error, "could not store a result in Redis"),
-            Err(_) => tracing::warn!("storing a result in Redis timed out"),
-        }
+        self.0.query::<()>(&command, "store").await;
     }
 }
 
@@ -181,11 +120,7 @@ impl ResultCache {
             .weigher(|_, value: &Arc<CachedResult>| weight(value))
             .expire_after(Expiry)
             .build();
-        let redis = redis.map(|client| RedisTier {
-            client,
-            connection: ArcSwapOption::empty(),
-            next_attempt: AtomicI64::new(0),
-        });
+        let redis = redis.map(|client| RedisTier(RedisLink::new(client, "result cache")));
         Self { local, redis }
     }
 

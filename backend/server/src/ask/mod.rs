@@ -8,6 +8,7 @@ mod chart;
 pub mod embedded;
 pub mod export;
 mod generate;
+pub mod group_commit;
 mod record;
 
 use std::{collections::BTreeMap, sync::Arc, time::Instant};
@@ -89,7 +90,7 @@ impl Failure {
 pub(crate) struct Source<'a> {
     pub state: &'a AppState,
     pub principal: &'a Principal,
-    pub record: DataSourceRecord,
+    pub record: Arc<DataSourceRecord>,
     pub schema_generation: i64,
     pub schema: Arc<Schema>,
     pub connector: Arc<dyn Connector>,
@@ -104,9 +105,16 @@ pub(crate) struct Source<'a> {
 impl<'a> Source<'a> {
     /// The caller's data source, with its schema, connector and limits.
     pub async fn open(state: &'a AppState, principal: &'a Principal, datasource_id: Uuid) -> Result<Self, ApiError> {
-        let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
-        let record = tx.data_source(datasource_id).await?.ok_or(ApiError::NotFound("data source"))?;
-        tx.commit().await?;
+        let record = state
+            .tenants
+            .datasource(principal.org_id, datasource_id, async {
+                let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
+                let record = tx.data_source(datasource_id).await?;
+                tx.commit().await?;
+                Ok::<_, ApiError>(record)
+            })
+            .await?
+            .ok_or(ApiError::NotFound("data source"))?;
         let (schema_generation, schema) = schemas::current(state, &record).await?;
         let connector = state.datasources.connector(&record, &state.master_keys, &state.settings.connectors).await?;
         let limits = parse_limits(&record.limits);
@@ -159,9 +167,7 @@ impl<'a> Source<'a> {
 
     /// The organisation's choice of engine of this kind, if it made one.
     pub async fn chosen_engine(&self, kind: kurobe_engines::Kind) -> Result<Option<String>, ApiError> {
-        let mut tx = self.state.store.begin(&Context::org(self.principal.org_id)).await?;
-        let settings = tx.organisation_settings().await?;
-        tx.commit().await?;
+        let settings = organisation_settings(self.state, self.principal.org_id).await?;
         Ok(settings["engines"][kind.as_str()].as_str().map(str::to_owned))
     }
 
@@ -224,6 +230,19 @@ pub fn query_error(error: ConnectorError) -> ApiError {
     }
 }
 
+/// The organisation's settings, through the tenant cache.
+pub async fn organisation_settings(state: &AppState, org_id: Uuid) -> Result<Arc<serde_json::Value>, ApiError> {
+    state
+        .tenants
+        .org_settings(org_id, async {
+            let mut tx = state.store.begin(&Context::org(org_id)).await?;
+            let settings = tx.organisation_settings().await?;
+            tx.commit().await?;
+            Ok(settings)
+        })
+        .await
+}
+
 /// The data source's context settings with the caller's values in place.
 async fn context_settings(
     state: &AppState,
@@ -234,10 +253,8 @@ async fn context_settings(
         return Ok(Vec::new());
     };
     let email = if context_settings.values().any(|t| t.contains("{{user.email}}")) {
-        let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
-        let user = tx.user(principal.user_id).await?;
-        tx.commit().await?;
-        user.map(|u| u.email).unwrap_or_default()
+        let member = crate::auth::member(state, principal.org_id, principal.user_id).await?;
+        member.map(|m| m.email.clone()).unwrap_or_default()
     } else {
         String::new()
     };

@@ -1,14 +1,14 @@
 //! The record every query leaves: one history row and one audit row, written in the same
-//! transaction so that neither exists without the other.
+//! transaction so that neither exists without the other, before the response leaves.
 
 use std::time::Instant;
 
 use kurobe_api::queries::QueryResponse;
 use kurobe_core::Principal;
-use kurobe_store::{Context, DataSourceRecord, NewQuery, QueryStatus};
+use kurobe_store::{DataSourceRecord, NewAuditEntry, NewQuery, QueryStatus};
 use uuid::Uuid;
 
-use super::{Failure, Input, millis};
+use super::{Failure, Input, group_commit::QueryRecord, millis};
 use crate::{
     audit::{Actor, Audit},
     http::ApiError,
@@ -65,16 +65,16 @@ impl<'a> Recorder<'a> {
 
     /// The history row's `sql` is what was asked to run: the analyst's SQL, or the SQL the
     /// engine generated for a question. `details.executed_sql` is what the guard rendered.
-    fn entry<'b>(&'b self, sql: &'b str, status: QueryStatus, error: Option<&ApiError>) -> NewQuery<'b> {
+    fn entry(&self, sql: &str, status: QueryStatus, error: Option<&ApiError>) -> NewQuery {
         NewQuery {
             id: self.query_id,
             user_id: self.principal.user_id,
             api_key_id: self.principal.api_key_id(),
             datasource_id: self.datasource_id,
-            question: self.question,
-            sql,
+            question: self.question.map(str::to_owned),
+            sql: sql.to_owned(),
             status,
-            error_code: error.map(|e| e.code().as_str()),
+            error_code: error.map(|e| e.code().as_str().to_owned()),
             row_count: None,
             duration_ms: millis(self.started),
             details: serde_json::json!({}),
@@ -92,8 +92,6 @@ impl<'a> Recorder<'a> {
             "truncated": response.truncated,
             "generation": response.generation,
         });
-        let mut tx = self.state.store.begin(&Context::member(self.principal.org_id, self.principal.user_id)).await?;
-        tx.record_query(&entry).await?;
         let details = serde_json::json!({
             "query_id": self.query_id,
             "rows": response.row_count,
@@ -101,9 +99,8 @@ impl<'a> Recorder<'a> {
             "cache_hit": response.cache.hit,
             "engine": response.generation.as_ref().map(|g| &g.engine),
         });
-        self.audit.success(&mut tx, Actor::from(self.principal), details).await?;
-        tx.commit().await?;
-        Ok(())
+        let audit = self.audit.success_row(Actor::from(self.principal), details);
+        self.write(entry, audit).await
     }
 
     pub async fn failure(&self, failure: &Failure) -> Result<(), ApiError> {
@@ -112,11 +109,16 @@ impl<'a> Recorder<'a> {
         let message = failure.error.detail().message;
         entry.details =
             serde_json::json!({ "error": message, "context": failure.details, "semantic_query": self.semantic });
-        let mut tx = self.state.store.begin(&Context::member(self.principal.org_id, self.principal.user_id)).await?;
-        tx.record_query(&entry).await?;
         let details = serde_json::json!({ "query_id": self.query_id, "reason": message, "sql": failure.sql });
-        self.audit.failure(&mut tx, Actor::from(self.principal), failure.error.code(), details).await?;
-        tx.commit().await?;
+        let audit = self.audit.failure_row(Actor::from(self.principal), failure.error.code(), details);
+        self.write(entry, audit).await
+    }
+
+    /// Commits both rows together (with other queries' records, see [`super::group_commit`]).
+    async fn write(&self, history: NewQuery, audit: NewAuditEntry) -> Result<(), ApiError> {
+        let record = QueryRecord { org_id: self.principal.org_id, history, audit };
+        self.state.records.write(record).await?;
+        self.audit.mark_recorded();
         Ok(())
     }
 }

@@ -1,10 +1,13 @@
 use axum::http::{HeaderMap, header::AUTHORIZATION};
 use chrono::Utc;
 use kurobe_core::{Credential, Principal};
-use kurobe_store::{Context, StoreError};
+use std::sync::Arc;
+
+use kurobe_store::{Context, MemberRecord, StoreError};
+use uuid::Uuid;
 
 use super::{api_key, jwt::TokenError};
-use crate::{audit::AuditSlot, state::AppState};
+use crate::{audit::AuditSlot, state::AppState, tenant_cache::Cached};
 
 /// Why a request could not be authenticated. Each variant is one stable error code.
 #[derive(Debug, thiserror::Error)]
@@ -53,22 +56,26 @@ async fn authenticate_session(state: &AppState, token: &str, slot: &AuditSlot) -
         TokenError::Expired => AuthError::TokenExpired,
         TokenError::Invalid => AuthError::InvalidToken,
     })?;
-    let mut tx = state.store.begin(&Context::member(claims.org_id, claims.sub)).await?;
-    let role = tx.member_role(claims.sub).await?;
-    tx.commit().await?;
     // The organisation named by a token is only trusted once a membership confirms it; a
     // refusal before that is audited outside any organisation.
-    let role = role.ok_or(AuthError::NotAMember)?;
+    let role = member(state, claims.org_id, claims.sub).await?.ok_or(AuthError::NotAMember)?.role;
     slot.identify(claims.org_id, Some(claims.sub), None);
     Ok(Principal { org_id: claims.org_id, user_id: claims.sub, role, credential: Credential::Session })
 }
 
 async fn authenticate_key(state: &AppState, presented: &str, slot: &AuditSlot) -> Result<Principal, AuthError> {
     let (key_id, secret) = api_key::parse(presented).ok_or(AuthError::InvalidApiKey)?;
-    let mut tx = state.store.begin(&Context::api_key(key_id)).await?;
-    let key = tx.api_key(key_id).await?;
-    tx.commit().await?;
-    let key = key.filter(|key| api_key::matches(secret, &key.secret_digest)).ok_or(AuthError::InvalidApiKey)?;
+    let key = state
+        .tenants
+        .api_key(key_id, async {
+            let mut tx = state.store.begin(&Context::api_key(key_id)).await?;
+            let key = tx.api_key(key_id).await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(key)
+        })
+        .await?;
+    let key = key.filter(|key| api_key::matches(secret, &key.value.secret_digest)).ok_or(AuthError::InvalidApiKey)?;
+    let Cached { value: key, fresh } = key;
     // Only a caller holding the secret learns, and is audited as, the key's organisation.
     slot.identify(key.org_id, Some(key.created_by), Some(key.id));
     if key.revoked_at.is_some() {
@@ -77,14 +84,31 @@ async fn authenticate_key(state: &AppState, presented: &str, slot: &AuditSlot) -
     if key.expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(AuthError::ApiKeyExpired);
     }
-    let mut tx = state.store.begin(&Context::member(key.org_id, key.created_by)).await?;
-    let role = tx.member_role(key.created_by).await?.ok_or(AuthError::NotAMember)?;
-    tx.touch_api_key(key.id).await?;
-    tx.commit().await?;
+    let role = member(state, key.org_id, key.created_by).await?.ok_or(AuthError::NotAMember)?.role;
+    // `last_used_at` is written when the key is read from the database, so at most once per
+    // tenant cache lifetime rather than on every request.
+    if fresh {
+        let mut tx = state.store.begin(&Context::member(key.org_id, key.created_by)).await?;
+        tx.touch_api_key(key.id).await?;
+        tx.commit().await?;
+    }
     Ok(Principal {
         org_id: key.org_id,
         user_id: key.created_by,
         role,
-        credential: Credential::ApiKey { id: key.id, scopes: key.scopes },
+        credential: Credential::ApiKey { id: key.id, scopes: key.scopes.clone() },
     })
+}
+
+/// The member's current record in the organisation, `None` once they left it.
+pub async fn member(state: &AppState, org_id: Uuid, user_id: Uuid) -> Result<Option<Arc<MemberRecord>>, StoreError> {
+    state
+        .tenants
+        .member(org_id, user_id, async {
+            let mut tx = state.store.begin(&Context::member(org_id, user_id)).await?;
+            let member = tx.member(user_id).await?;
+            tx.commit().await?;
+            Ok(member)
+        })
+        .await
 }

@@ -6,4 +6,4 @@ mod authenticate;
 pub mod jwt;
 pub mod password;
 
-pub use authenticate::{AuthError, authenticate};
+pub use authenticate::{AuthError, authenticate, member};

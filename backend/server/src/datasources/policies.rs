@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use kurobe_api::datasources::RowPolicy;
 use kurobe_connector::{Dialect, Schema};
 use kurobe_core::{Principal, Role};
-use kurobe_store::{Context, DataSourceRecord};
+use kurobe_store::DataSourceRecord;
 
 use crate::{http::ApiError, state::AppState};
 
@@ -53,19 +53,18 @@ pub fn for_role(policies: &[RowPolicy], role: Role) -> Result<Vec<kurobe_guard::
 
 /// The caller's values the placeholders name.
 pub async fn values(state: &AppState, principal: &Principal) -> Result<BTreeMap<String, String>, ApiError> {
-    let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
-    let member = tx.member(principal.user_id).await?.ok_or(ApiError::NotFound("member"))?;
-    tx.commit().await?;
+    let member =
+        crate::auth::member(state, principal.org_id, principal.user_id).await?.ok_or(ApiError::NotFound("member"))?;
     let mut values = BTreeMap::from([
         ("user.id".to_owned(), principal.user_id.to_string()),
-        ("user.email".to_owned(), member.email),
+        ("user.email".to_owned(), member.email.clone()),
         ("user.role".to_owned(), principal.role.as_str().to_owned()),
         ("org.id".to_owned(), principal.org_id.to_string()),
     ]);
-    if let serde_json::Value::Object(attributes) = member.attributes {
+    if let serde_json::Value::Object(attributes) = &member.attributes {
         for (name, value) in attributes {
             if let serde_json::Value::String(value) = value {
-                values.insert(format!("user.attributes.{name}"), value);
+                values.insert(format!("user.attributes.{name}"), value.clone());
             }
         }
     }

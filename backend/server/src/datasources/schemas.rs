@@ -14,6 +14,8 @@ pub async fn refresh(state: &AppState, record: &DataSourceRecord) -> Result<(i64
     let mut tx = state.store.begin(&Context::org(record.org_id)).await?;
     let generation = tx.save_schema(record.id, &snapshot).await?;
     tx.commit().await?;
+    // The data source's record carries the generation the ask path reads.
+    state.tenants.changed().await;
     let schema = Arc::new(schema);
     state.datasources.remember_schema(record.id, generation, schema.clone());
     Ok((generation, schema))

@@ -112,5 +112,6 @@ pub async fn revoke(
     let revoked = tx.revoke_api_key(id).await?.ok_or(ApiError::NotFound("API key"))?;
     audit.success(&mut tx, Actor::from(&principal), serde_json::json!({ "name": revoked.name })).await?;
     tx.commit().await?;
+    state.tenants.changed().await;
     Ok(Json(api_key(revoked)))
 }

@@ -178,6 +178,7 @@ pub async fn update(
     audit.success(&mut tx, Actor::from(&principal), serde_json::json!({ "changed": changed })).await?;
     tx.commit().await?;
     state.datasources.forget(id);
+    state.tenants.changed().await;
     Ok(Json(view(&updated)?))
 }
 
@@ -198,6 +199,7 @@ pub async fn delete(
     tx.delete_data_source(id).await?;
     audit.success(&mut tx, Actor::from(&principal), serde_json::json!({ "name": record.name })).await?;
     tx.commit().await?;
+    state.tenants.changed().await;
     state.datasources.forget(id);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -318,5 +320,6 @@ pub async fn set_policies(
     }
     audit.success(&mut tx, Actor::from(&principal), serde_json::json!({ "policies": stored })).await?;
     tx.commit().await?;
+    state.tenants.changed().await;
     Ok(Json(req))
 }

@@ -130,6 +130,7 @@ pub async fn update(
     let details = serde_json::json!({ "from": current.role, "to": updated.role, "attributes": req.attributes });
     audit.success(&mut tx, Actor::from(&principal), details).await?;
     tx.commit().await?;
+    state.tenants.changed().await;
     Ok(Json(member(updated)))
 }
 
@@ -172,5 +173,6 @@ pub async fn remove(
     tx.remove_member(user_id).await?;
     audit.success(&mut tx, Actor::from(&principal), serde_json::json!({ "role": current.role })).await?;
     tx.commit().await?;
+    state.tenants.changed().await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -108,5 +108,6 @@ pub async fn update(
     audit.success(&mut tx, Actor::from(&principal), changes).await?;
     tx.commit().await?;
     state.limits.forget(principal.org_id);
+    state.tenants.changed().await;
     Ok(Json(details(&state, &principal).await?))
 }
