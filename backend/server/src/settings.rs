@@ -101,9 +101,10 @@ impl Default for RateLimitSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct TenantCacheSettings {
-    /// How long API keys, members, data source records and organisation settings are kept
-    /// in memory. A change through any instance retires them at once where Redis carries
-    /// the notice, else within this time; 0 reads them from Postgres on every request.
+    /// How long API keys, members, data source records, verified examples and organisation
+    /// settings are kept in memory. A change through any instance retires them at once
+    /// where Redis carries the notice, else within this time; 0 reads them from Postgres on
+    /// every request.
     pub ttl_seconds: u32,
 }
 

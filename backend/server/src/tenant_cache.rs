@@ -1,5 +1,6 @@
 //! What nearly every request reads and almost nothing writes — an API key's record, a
-//! member's role and attributes, a data source's record, an organisation's settings — kept
+//! member's role and attributes, a data source's record and verified examples, an
+//! organisation's settings — kept
 //! in memory for `tenant_cache.ttl_seconds`, so that an answer served from the result cache
 //! costs no database round trip.
 //!
@@ -23,7 +24,7 @@ use std::{
 };
 
 use futures_util::StreamExt as _;
-use kurobe_store::{ApiKeyRecord, DataSourceRecord, MemberRecord};
+use kurobe_store::{ApiKeyRecord, DataSourceRecord, MemberRecord, VerifiedExample};
 use uuid::Uuid;
 
 use crate::{redis_link::RedisLink, settings::TenantCacheSettings};
@@ -63,6 +64,8 @@ pub struct TenantCache {
     /// By (organisation, data source).
     datasources: Map<(Uuid, Uuid), DataSourceRecord>,
     org_settings: Map<Uuid, serde_json::Value>,
+    /// A data source's verified examples, by (organisation, data source).
+    examples: Map<(Uuid, Uuid), Vec<VerifiedExample>>,
     notices: Option<RedisLink>,
 }
 
@@ -93,6 +96,7 @@ impl TenantCache {
             members: map(ttl),
             datasources: map(ttl),
             org_settings: map(ttl),
+            examples: map(ttl),
             notices: redis.map(|client| RedisLink::new(client, "tenant cache notices")),
         }
     }
@@ -152,6 +156,16 @@ impl TenantCache {
         load: impl Future<Output = Result<serde_json::Value, E>>,
     ) -> Result<Arc<serde_json::Value>, E> {
         let cached = self.read(&self.org_settings, org_id, async { load.await.map(Some) }).await?;
+        Ok(cached.map(|c| c.value).unwrap_or_default())
+    }
+
+    pub async fn examples<E>(
+        &self,
+        org_id: Uuid,
+        datasource_id: Uuid,
+        load: impl Future<Output = Result<Vec<VerifiedExample>, E>>,
+    ) -> Result<Arc<Vec<VerifiedExample>>, E> {
+        let cached = self.read(&self.examples, (org_id, datasource_id), async { load.await.map(Some) }).await?;
         Ok(cached.map(|c| c.value).unwrap_or_default())
     }
 

@@ -43,15 +43,22 @@ pub(crate) struct Answered {
 
 /// The verified examples most like the question, by shared words.
 async fn examples(source: &Source<'_>, question: &str) -> Result<Vec<Example>, ApiError> {
-    let mut tx = source.state.store.begin(&Context::org(source.principal.org_id)).await?;
-    let pool = tx.verified_examples(source.record.id, EXAMPLE_POOL).await?;
-    tx.commit().await?;
+    let (state, org_id, datasource_id) = (source.state, source.principal.org_id, source.record.id);
+    let pool = state
+        .tenants
+        .examples(org_id, datasource_id, async {
+            let mut tx = state.store.begin(&Context::org(org_id)).await?;
+            let pool = tx.verified_examples(datasource_id, EXAMPLE_POOL).await?;
+            tx.commit().await?;
+            Ok::<_, ApiError>(pool)
+        })
+        .await?;
     let asked: BTreeSet<String> = words(question).into_iter().collect();
     let mut ranked: Vec<(usize, Example)> = pool
-        .into_iter()
+        .iter()
         .map(|e| {
             let shared = words(&e.question).into_iter().filter(|w| asked.contains(w)).count();
-            (shared, Example { question: e.question, sql: e.sql })
+            (shared, Example { question: e.question.clone(), sql: e.sql.clone() })
         })
         .filter(|(shared, _)| *shared > 0)
         .collect();

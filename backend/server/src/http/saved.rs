@@ -125,5 +125,7 @@ pub async fn feedback(
     tx.rate_query(id, principal.user_id, rating, req.comment.as_deref()).await?;
     audit.success(&mut tx, Actor::from(&principal), serde_json::json!({ "rating": req.rating })).await?;
     tx.commit().await?;
+    // A vote may make the answer a verified example, which the tenant cache holds.
+    state.tenants.changed().await;
     Ok(StatusCode::NO_CONTENT)
 }
