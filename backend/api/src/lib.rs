@@ -13,6 +13,7 @@ pub mod datasources;
 pub mod engines;
 pub mod error;
 pub mod health;
+pub mod jobs;
 pub mod members;
 pub mod organisation;
 pub mod queries;

@@ -241,6 +241,11 @@ pub struct SavedQuestion {
     pub sql: String,
     pub created_by: Option<Uuid>,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Pinned questions are kept warm in the result cache by a background job, which runs
+    /// them as the member who pinned them.
+    pub pinned: bool,
+    pub pinned_by: Option<Uuid>,
+    pub pinned_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Thumbs up or down on an answer.

@@ -330,7 +330,7 @@ async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()>
             Ok(())
         }
         AuditCommand::Purge { older_than_days } => {
-            let report = audit_chain::purge(&maintenance, older_than_days).await?;
+            let report = audit_chain::purge(&maintenance, older_than_days, "kurobe-cli").await?;
             for chain in &report.chains {
                 let name = chain.org_id.map_or_else(|| "system".to_owned(), |id| format!("org {id}"));
                 println!(

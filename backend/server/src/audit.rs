@@ -114,6 +114,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Audit {
 }
 
 impl Audit {
+    /// The audit trail of work that no request carries (a background job's run): its rows
+    /// quote `request_id` (the run's id) and name `agent` as their user agent, with no address.
+    pub fn background(request_id: String, agent: &str) -> Self {
+        let meta = RequestMeta { request_id, ip: None, user_agent: Some(agent.to_owned()) };
+        Audit { slot: Arc::default(), meta: Arc::new(meta) }
+    }
+}
+
+impl Audit {
     /// Names the action this request performs, so a failure is recorded under that name.
     pub fn action(&self, action: &'static str, target: Option<String>) {
         self.slot.with(|s| {

@@ -23,10 +23,11 @@ pub fn maintenance(settings: &Settings) -> anyhow::Result<AuditMaintenance> {
     Ok(AuditMaintenance::connect_lazy(options))
 }
 
-/// Purges rows created more than `days` days ago, keeping every chain verifiable.
-pub async fn purge(maintenance: &AuditMaintenance, days: u32) -> anyhow::Result<PurgeReport> {
+/// Purges rows created more than `days` days ago, keeping every chain verifiable; `agent`
+/// (the CLI, the retention job) is named in the audit row of the purge.
+pub async fn purge(maintenance: &AuditMaintenance, days: u32, agent: &str) -> anyhow::Result<PurgeReport> {
     let cutoff = Utc::now() - Duration::days(i64::from(days));
-    Ok(maintenance.purge(cutoff, days).await?)
+    Ok(maintenance.purge(cutoff, days, agent).await?)
 }
 
 /// `--since`: an RFC 3339 time, or a date (midnight UTC).

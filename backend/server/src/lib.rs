@@ -13,6 +13,7 @@ pub mod demo;
 pub mod engines;
 pub mod evaluation;
 pub mod http;
+pub mod jobs;
 pub mod limits;
 pub mod metrics;
 pub mod redis_link;

@@ -3,7 +3,7 @@
 use std::{future::Future, net::SocketAddr, str::FromStr, sync::Arc, time::Duration};
 
 use anyhow::{Context as _, bail};
-use kurobe_store::{MIGRATOR, Store};
+use kurobe_store::Store;
 use secrecy::ExposeSecret;
 use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
@@ -30,6 +30,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
     }
     let url = settings.database.url.as_ref().map(|u| u.expose_secret().to_owned()).unwrap_or_default();
     let options = PgConnectOptions::from_str(&url).context("database.url is not a valid Postgres URL")?;
+    let jobs = crate::jobs::Jobs::new(&settings, options.clone())?;
     let store = Store::connect_lazy(options, settings.database.max_connections);
     match store.check_role_is_restricted().await {
         Ok(check) if !check.is_restricted() => bail!(
@@ -69,6 +70,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         cache: Arc::new(ResultCache::new(settings.result_cache.memory_bytes, redis.clone())),
         metrics: Arc::new(Metrics::new().context("registering the metrics")?),
         limits: Arc::new(CredentialLimits::new(&settings.rate_limits)),
+        jobs: Arc::new(jobs),
         tenants: Arc::new(TenantCache::new(&settings.tenant_cache, redis.clone())),
         redis,
         datasources: Arc::default(),
@@ -86,7 +88,7 @@ pub async fn migrate(owner_url: &str) -> anyhow::Result<()> {
         .connect_with(options)
         .await
         .context("could not connect with the migration URL")?;
-    MIGRATOR.run(&pool).await.context("applying migrations failed")?;
+    kurobe_store::migrate(&pool).await.context("applying migrations failed")?;
     pool.close().await;
     Ok(())
 }
@@ -102,6 +104,7 @@ pub async fn serve(
     let store = state.store.clone();
     let health = tokio::spawn(crate::datasources::run_health_checks(state.clone()));
     let reloads = tokio::spawn(crate::engines::reload_on_change(state.clone()));
+    let jobs = state.jobs.enabled().then(|| crate::jobs::start(state.clone()));
     let notices = tokio::spawn(state.tenants.clone().follow_changes());
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -118,6 +121,11 @@ pub async fn serve(
         }
     }
     health.abort();
+    if let Some(jobs) = jobs {
+        // A run still going after the grace period is taken over by another server (or this
+        // one after a restart) once its heartbeat stops.
+        tokio::time::timeout(grace, jobs.stop()).await.ok();
+    }
     reloads.abort();
     notices.abort();
     store.close().await;

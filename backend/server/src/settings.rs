@@ -49,6 +49,8 @@ pub struct Settings {
     #[serde(default)]
     pub connectors: ConnectorSettings,
     #[serde(default)]
+    pub jobs: JobSettings,
+    #[serde(default)]
     pub engines: EngineSettings,
     #[serde(default)]
     /// Named `result_cache` rather than `cache`: scripts export `KUROBE_CACHE` (their
@@ -140,6 +142,54 @@ pub struct ConnectorSettings {
 impl Default for ConnectorSettings {
     fn default() -> Self {
         Self { duckdb_dirs: vec!["data".into()], health_interval_seconds: 60 }
+    }
+}
+
+/// Background jobs. Schedules are cron expressions with seconds
+/// (`sec min hour day-of-month month day-of-week`), in `timezone`; an empty one leaves the
+/// job to be run by hand.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct JobSettings {
+    /// Whether this server runs the job workers and schedules. A job asked for through the
+    /// admin API is queued either way and runs on a server that has them enabled.
+    pub enabled: bool,
+    /// An IANA time zone name, for the schedules.
+    pub timezone: String,
+    /// Every data source's schema introspected again (bumping its generation).
+    pub schema_refresh_schedule: String,
+    /// Pinned saved questions re-run so the next analyst finds them in the cache; keep it
+    /// shorter than the data sources' `cache_ttl_seconds`.
+    pub cache_warm_schedule: String,
+    /// Audit rows older than `audit_retention_days` purged, the chains kept verifiable.
+    /// Needs `database.migration_url` (the owner role); without it the job is off.
+    pub audit_retention_schedule: String,
+    /// 0 keeps every row.
+    pub audit_retention_days: u32,
+    /// Attempts of a run before it fails for good; retries back off from 1 s to 60 s.
+    pub max_attempts: u32,
+    /// How long one attempt may take.
+    pub timeout_seconds: u64,
+    /// How often workers look for runs whose retry is due (new runs wake them at once).
+    pub poll_seconds: u64,
+    /// How long finished runs stay listed.
+    pub keep_runs_days: u32,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            timezone: "UTC".into(),
+            schema_refresh_schedule: "0 0 3 * * *".into(),
+            cache_warm_schedule: "0 */5 * * * *".into(),
+            audit_retention_schedule: "0 30 3 * * *".into(),
+            audit_retention_days: 365,
+            max_attempts: 3,
+            timeout_seconds: 900,
+            poll_seconds: 5,
+            keep_runs_days: 14,
+        }
     }
 }
 

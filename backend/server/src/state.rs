@@ -27,6 +27,7 @@ pub struct AppState {
     pub cache: Arc<ResultCache>,
     pub metrics: Arc<Metrics>,
     pub limits: Arc<CredentialLimits>,
+    pub jobs: Arc<crate::jobs::Jobs>,
     pub tenants: Arc<TenantCache>,
     pub records: RecordWriter,
 }

@@ -744,8 +744,14 @@ impl AuditMaintenance {
     /// a prefix of a chain is ever deleted: it ends before the first row (in chain order) that
     /// is new enough, since a long transaction can commit a row later than a newer one. The
     /// prefix is verified first and a broken one is left alone, as evidence. Everything, with
-    /// the system audit row `audit.purge` that records it, commits in one transaction.
-    pub async fn purge(&self, cutoff: DateTime<Utc>, older_than_days: u32) -> Result<PurgeReport, PurgeError> {
+    /// the system audit row `audit.purge` that records it (naming `agent`, the CLI or the
+    /// retention job, as its user agent), commits in one transaction.
+    pub async fn purge(
+        &self,
+        cutoff: DateTime<Utc>,
+        older_than_days: u32,
+        agent: &str,
+    ) -> Result<PurgeReport, PurgeError> {
         let mut tx = self.begin(false).await?;
         let heads = Self::heads(&mut tx).await?;
         let checkpoints = Self::checkpoints(&mut tx).await?;
@@ -813,9 +819,10 @@ impl AuditMaintenance {
         });
         sqlx::query(
             "INSERT INTO audit_log (id, org_id, action, target, outcome, user_agent, details) \
-             VALUES ($1, NULL, 'audit.purge', NULL, 'success', 'kurobe-cli', $2)",
+             VALUES ($1, NULL, 'audit.purge', NULL, 'success', $2, $3)",
         )
         .bind(Uuid::now_v7())
+        .bind(agent)
         .bind(details)
         .execute(&mut *tx)
         .await?;

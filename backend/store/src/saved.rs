@@ -12,9 +12,12 @@ pub struct SavedQuestionRecord {
     pub sql: String,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    /// Who pinned it: the cache-warming job re-runs it as this member.
+    pub pinned_by: Option<Uuid>,
+    pub pinned_at: Option<DateTime<Utc>>,
 }
 
-const SAVED_COLUMNS: &str = "id, name, datasource_id, question, sql, created_by, created_at";
+const SAVED_COLUMNS: &str = "id, name, datasource_id, question, sql, created_by, created_at, pinned_by, pinned_at";
 
 impl Scoped {
     pub async fn save_question(
@@ -43,6 +46,33 @@ impl Scoped {
     pub async fn saved_questions(&mut self) -> Result<Vec<SavedQuestionRecord>, StoreError> {
         Ok(sqlx::query_as(&format!(
             "SELECT {SAVED_COLUMNS} FROM saved_questions WHERE org_id = current_org_id() ORDER BY name"
+        ))
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    /// Pins the question for `by`, or unpins it with `None`; `None` when there is no such
+    /// question.
+    pub async fn pin_saved_question(
+        &mut self,
+        id: Uuid,
+        by: Option<Uuid>,
+    ) -> Result<Option<SavedQuestionRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "UPDATE saved_questions SET pinned_by = $2, pinned_at = CASE WHEN $2::uuid IS NULL THEN NULL ELSE now() END \
+             WHERE id = $1 AND org_id = current_org_id() RETURNING {SAVED_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(by)
+        .fetch_optional(&mut *self.tx)
+        .await?)
+    }
+
+    /// The organisation's pinned questions, oldest pin first.
+    pub async fn pinned_questions(&mut self) -> Result<Vec<SavedQuestionRecord>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {SAVED_COLUMNS} FROM saved_questions WHERE org_id = current_org_id() AND pinned_at IS NOT NULL \
+             ORDER BY pinned_at, id"
         ))
         .fetch_all(&mut *self.tx)
         .await?)

@@ -9,7 +9,7 @@ use sqlx::{
 };
 use uuid::Uuid;
 
-use crate::{MIGRATOR, Store};
+use crate::Store;
 
 /// A throw-away database: migrated as the owner, used by the tests as `kurobe_app`.
 #[derive(Debug)]
@@ -39,7 +39,7 @@ impl TestDatabase {
 
         let owner_options = admin.clone().database(&name);
         let owner = PgPoolOptions::new().max_connections(4).connect_with(owner_options).await.expect("owner pool");
-        MIGRATOR.run(&owner).await.expect("migrations apply");
+        crate::migrate(&owner).await.expect("migrations apply");
 
         let app_options = admin.database(&name).username("kurobe_app").password(&env("KUROBE_TEST_APP_PASSWORD"));
         Self { name, app_options, owner }

@@ -345,7 +345,7 @@ async fn purging_keeps_the_remaining_chain_verifiable_and_is_audited() {
     }
 
     let m = maintenance(&db);
-    let purged = m.purge(Utc::now() - Duration::days(30), 30).await.unwrap();
+    let purged = m.purge(Utc::now() - Duration::days(30), 30, "kurobe-cli").await.unwrap();
     assert_eq!(purged.rows(), 5 + 2 + 2);
     let chain_a = purged.chains.iter().find(|c| c.org_id == Some(a)).unwrap();
     assert_eq!((chain_a.rows, chain_a.checkpoint_position), (5, 5));
@@ -367,7 +367,7 @@ async fn purging_keeps_the_remaining_chain_verifiable_and_is_audited() {
     // Appends go on after the checkpoint; a second purge moves it and sums the counts.
     append(&store, Some(a), "test.after", 9).await;
     assert_all_hold(&m.verify(None).await.unwrap());
-    let again = m.purge(Utc::now() + Duration::days(1), 0).await.unwrap();
+    let again = m.purge(Utc::now() + Duration::days(1), 0, "kurobe-cli").await.unwrap();
     let reports = m.verify(None).await.unwrap();
     assert_all_hold(&reports);
     assert_eq!(
@@ -389,7 +389,7 @@ async fn a_purge_leaves_a_broken_range_alone() {
     let a = db.insert_org("alpha").await;
     append_old(&db, Some(a), 40, 4).await;
     sqlx::query("UPDATE audit_log SET action = 'forged' WHERE chain_position = 2").execute(&db.owner).await.unwrap();
-    let err = maintenance(&db).purge(Utc::now() - Duration::days(30), 30).await.unwrap_err();
+    let err = maintenance(&db).purge(Utc::now() - Duration::days(30), 30, "kurobe-cli").await.unwrap_err();
     match err {
         PurgeError::Broken { chain, broken } => {
             assert_eq!((chain, broken.position, broken.reason), (AuditChain::Org(a), 2, BreakReason::Altered))
@@ -526,7 +526,7 @@ async fn maintenance_works_as_a_non_superuser_owner() {
     let reports = m.verify(None).await.unwrap();
     assert_all_hold(&reports);
     assert_eq!(reports.iter().map(|r| r.verified_rows).sum::<u64>(), 3);
-    let purged = m.purge(Utc::now() + Duration::days(1), 0).await.unwrap();
+    let purged = m.purge(Utc::now() + Duration::days(1), 0, "kurobe-cli").await.unwrap();
     assert_eq!(purged.rows(), 3);
     let reports = m.verify(None).await.unwrap();
     assert_all_hold(&reports);

@@ -150,6 +150,9 @@ def test_saved_questions(kurobe: Kurobe, demo_id: UUID) -> None:
     saved = kurobe.saved.create(name, demo_id, BY_STATUS, question=QUESTION)
     assert saved.name == name and saved.question == QUESTION and saved.sql == BY_STATUS
     assert saved.id in {s.id for s in kurobe.saved.list()}
+    pinned = kurobe.saved.pin(saved.id)
+    assert pinned.pinned and pinned.pinned_by is not None and pinned.pinned_at is not None
+    assert not kurobe.saved.unpin(saved.id).pinned
     kurobe.saved.delete(saved.id)
     assert saved.id not in {s.id for s in kurobe.saved.list()}
 
@@ -262,6 +265,19 @@ def test_audit_log(kurobe: Kurobe) -> None:
     assert len(entries) > 4 and len({e.seq for e in entries}) == len(entries)
     older = kurobe.audit.list(before=entries[0].seq, limit=1)
     assert older.items[0].seq < entries[0].seq
+
+
+def test_jobs_are_listed_run_and_refused_by_name(kurobe: Kurobe) -> None:
+    status = kurobe.jobs.status()
+    assert {j.name for j in status.jobs} == {"schema_refresh", "cache_warm", "audit_retention"}
+    run = kurobe.jobs.run("schema_refresh")
+    assert run.job == "schema_refresh" and run.trigger == "manual"
+    assert run.id in {r.id for r in kurobe.jobs.status().runs}
+    from kurobe import NotFoundError
+
+    with pytest.raises(NotFoundError) as caught:
+        kurobe.jobs.run("no_such_job")
+    assert caught.value.code == "not_found"
 
 
 def test_engines_status_and_reload(kurobe: Kurobe) -> None:

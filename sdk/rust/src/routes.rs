@@ -11,6 +11,7 @@ use kurobe_api::{
     },
     engines::{EnginesStatus, ReloadResult},
     health::Readiness,
+    jobs::{JobRun, JobsStatus},
     members::{AddMemberRequest, Member, UpdateMemberRequest},
     organisation::{OrganisationDetails, UpdateOrganisationRequest},
     queries::{
@@ -103,6 +104,15 @@ impl Client {
 
     pub async fn delete_saved(&self, id: Uuid) -> Result<(), Error> {
         self.call(Method::DELETE, &format!("v1/saved/{id}"), NONE).await
+    }
+
+    /// Keeps the question's result warm in the cache; the warming job runs it as the caller.
+    pub async fn pin_saved(&self, id: Uuid) -> Result<SavedQuestion, Error> {
+        self.call(Method::PUT, &format!("v1/saved/{id}/pin"), NONE).await
+    }
+
+    pub async fn unpin_saved(&self, id: Uuid) -> Result<SavedQuestion, Error> {
+        self.call(Method::DELETE, &format!("v1/saved/{id}/pin"), NONE).await
     }
 
     // ---- Data sources -------------------------------------------------------------------
@@ -229,6 +239,21 @@ impl Client {
 
     pub async fn reload_engines(&self) -> Result<ReloadResult, Error> {
         self.call(Method::POST, "v1/admin/engines/reload", NONE).await
+    }
+
+    /// The background jobs and the organisation's runs.
+    pub async fn jobs(&self) -> Result<JobsStatus, Error> {
+        self.call(Method::GET, "v1/admin/jobs", NONE).await
+    }
+
+    /// Queues a run of an organisation job (`schema_refresh`, `cache_warm`) now.
+    pub async fn run_job(&self, name: &str) -> Result<JobRun, Error> {
+        self.call(Method::POST, &format!("v1/admin/jobs/{name}/run"), NONE).await
+    }
+
+    /// Queues a new run of a failed run's job.
+    pub async fn retry_job_run(&self, id: Uuid) -> Result<JobRun, Error> {
+        self.call(Method::POST, &format!("v1/admin/jobs/runs/{id}/retry"), NONE).await
     }
 
     /// Whether the server process answers (no credential needed).

@@ -2,6 +2,7 @@
 
 mod account;
 mod admin_engines;
+mod admin_jobs;
 mod api_keys;
 mod audit_log;
 mod authz;
@@ -60,7 +61,7 @@ use crate::{audit::request_context, metrics, state::AppState};
         (name = "api-keys", description = "Keys for scripts and SDKs"),
         (name = "audit", description = "The organisation's audit log"),
         (name = "datasources", description = "Warehouses to ask questions of: DuckDB, Postgres, Trino"),
-        (name = "admin", description = "Server administration: the engine registry"),
+        (name = "admin", description = "Server administration: the engine registry and background jobs"),
         (name = "health", description = "Liveness and readiness"),
         (name = "mcp", description = "The Model Context Protocol endpoint for AI agents"),
     )
@@ -125,9 +126,13 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(history::get))
         .routes(routes!(saved::list, saved::create))
         .routes(routes!(saved::delete))
+        .routes(routes!(saved::pin, saved::unpin))
         .routes(routes!(saved::feedback))
         .routes(routes!(admin_engines::get))
         .routes(routes!(admin_engines::reload))
+        .routes(routes!(admin_jobs::list))
+        .routes(routes!(admin_jobs::run_now))
+        .routes(routes!(admin_jobs::retry))
         .routes(routes!(mcp::post))
 }
 

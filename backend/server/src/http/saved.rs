@@ -5,7 +5,7 @@ use kurobe_api::{
     ErrorBody,
     queries::{FeedbackRequest, Rating, SaveQuestionRequest, SavedQuestion},
 };
-use kurobe_core::Permission;
+use kurobe_core::{Permission, Principal};
 use kurobe_store::{Context, SavedQuestionRecord};
 use uuid::Uuid;
 
@@ -25,6 +25,9 @@ fn saved(record: SavedQuestionRecord) -> SavedQuestion {
         sql: record.sql,
         created_by: record.created_by,
         created_at: record.created_at,
+        pinned: record.pinned_at.is_some(),
+        pinned_by: record.pinned_by,
+        pinned_at: record.pinned_at,
     }
 }
 
@@ -96,6 +99,54 @@ pub async fn delete(
     audit.success(&mut tx, Actor::from(&principal), serde_json::json!({})).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Pins the question: the cache-warming job keeps its result warm, running it as the
+/// caller (with the caller's role and row policies at each run). Pinning again moves the pin
+/// to the caller.
+#[utoipa::path(put, path = "/v1/saved/{id}/pin", tag = "saved", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses(
+    (status = 200, body = SavedQuestion),
+    (status = 404, body = ErrorBody),
+))]
+pub async fn pin(
+    State(state): State<AppState>,
+    audit: Audit,
+    Auth(principal): Auth,
+    Path(id): Path<Uuid>,
+) -> Result<Json<SavedQuestion>, ApiError> {
+    audit.action("saved_question.pin", Some(id.to_string()));
+    set_pin(&state, &audit, &principal, id, Some(principal.user_id)).await
+}
+
+#[utoipa::path(delete, path = "/v1/saved/{id}/pin", tag = "saved", security(("bearer" = [])),
+    params(("id" = Uuid, Path)), responses(
+    (status = 200, body = SavedQuestion),
+    (status = 404, body = ErrorBody),
+))]
+pub async fn unpin(
+    State(state): State<AppState>,
+    audit: Audit,
+    Auth(principal): Auth,
+    Path(id): Path<Uuid>,
+) -> Result<Json<SavedQuestion>, ApiError> {
+    audit.action("saved_question.unpin", Some(id.to_string()));
+    set_pin(&state, &audit, &principal, id, None).await
+}
+
+async fn set_pin(
+    state: &AppState,
+    audit: &Audit,
+    principal: &Principal,
+    id: Uuid,
+    by: Option<Uuid>,
+) -> Result<Json<SavedQuestion>, ApiError> {
+    require(principal, Permission::QueriesRun)?;
+    let mut tx = state.store.begin(&Context::member(principal.org_id, principal.user_id)).await?;
+    let record = tx.pin_saved_question(id, by).await?.ok_or(ApiError::NotFound("saved question"))?;
+    audit.success(&mut tx, Actor::from(principal), serde_json::json!({ "pinned": by.is_some() })).await?;
+    tx.commit().await?;
+    Ok(Json(saved(record)))
 }
 
 /// Thumbs up or down on an answer; a second rating by the same person replaces the first.

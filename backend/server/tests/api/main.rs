@@ -15,6 +15,7 @@ mod engines;
 mod faults;
 mod health;
 mod isolation;
+mod jobs;
 mod limits;
 mod load;
 mod mcp;

@@ -35,6 +35,8 @@ from .models import (
     DataSourceConfig,
     DataSourceSchema,
     EnginesStatus,
+    JobRun,
+    JobsStatus,
     Member,
     MeResponse,
     OrganisationDetails,
@@ -96,6 +98,7 @@ class AsyncKurobe:
         self.members = Members(self)
         self.audit = Audit(self)
         self.engines = Engines(self)
+        self.jobs = Jobs(self)
 
     def with_credential(self, api_key: str) -> AsyncKurobe:
         """A client of the same server and options with another key or access token."""
@@ -369,6 +372,13 @@ class Saved(_Resource):
     async def delete(self, saved_id: Id) -> None:
         return await self._run(c.saved_delete(saved_id))
 
+    async def pin(self, saved_id: Id) -> SavedQuestion:
+        """Keeps the question's result warm in the cache; the warming job runs it as you."""
+        return await self._run(c.saved_pin(saved_id))
+
+    async def unpin(self, saved_id: Id) -> SavedQuestion:
+        return await self._run(c.saved_unpin(saved_id))
+
 
 class ApiKeys(_Resource):
     async def list(self) -> list[ApiKey]:
@@ -446,3 +456,17 @@ class Engines(_Resource):
 
     async def reload(self) -> ReloadResult:
         return await self._run(c.engines_reload())
+
+
+class Jobs(_Resource):
+    async def status(self) -> JobsStatus:
+        """The background jobs, their schedules, and the organisation's runs."""
+        return await self._run(c.jobs())
+
+    async def run(self, name: str) -> JobRun:
+        """Queues a run of an organisation job (``schema_refresh``, ``cache_warm``) now."""
+        return await self._run(c.jobs_run(name))
+
+    async def retry(self, run_id: Id) -> JobRun:
+        """Queues a new run of a failed run's job."""
+        return await self._run(c.jobs_retry(run_id))

@@ -25,6 +25,8 @@ from .models import (
     DataSourceSchema,
     EnginesStatus,
     FeedbackRequest,
+    JobRun,
+    JobsStatus,
     LoginRequest,
     Member,
     MeResponse,
@@ -141,6 +143,14 @@ def saved_create(name: str, datasource_id: Id, sql: str, question: str | None) -
 
 def saved_delete(saved_id: Id) -> Call[None]:
     return no_content("saved_delete", id=saved_id)
+
+
+def saved_pin(saved_id: Id) -> Call[SavedQuestion]:
+    return call("saved_pin", parse_as(SavedQuestion), id=saved_id)
+
+
+def saved_unpin(saved_id: Id) -> Call[SavedQuestion]:
+    return call("saved_unpin", parse_as(SavedQuestion), id=saved_id)
 
 
 # --- Data sources -------------------------------------------------------------------------------
@@ -299,3 +309,16 @@ def engines() -> Call[EnginesStatus]:
 
 def engines_reload() -> Call[ReloadResult]:
     return call("engines_reload", parse_as(ReloadResult))
+
+
+def jobs() -> Call[JobsStatus]:
+    return call("jobs", parse_as(JobsStatus))
+
+
+def jobs_run(name: str) -> Call[JobRun]:
+    # The path parameter shares its name with `call`'s first argument.
+    return Call(R["jobs_run"], parse_as(JobRun), path={"name": name})
+
+
+def jobs_retry(run_id: Id) -> Call[JobRun]:
+    return call("jobs_retry", parse_as(JobRun), id=run_id)

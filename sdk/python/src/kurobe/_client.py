@@ -35,6 +35,8 @@ from .models import (
     DataSourceConfig,
     DataSourceSchema,
     EnginesStatus,
+    JobRun,
+    JobsStatus,
     Member,
     MeResponse,
     OrganisationDetails,
@@ -96,6 +98,7 @@ class Kurobe:
         self.members = Members(self)
         self.audit = Audit(self)
         self.engines = Engines(self)
+        self.jobs = Jobs(self)
 
     def with_credential(self, api_key: str) -> Kurobe:
         """A client of the same server and options with another key or access token."""
@@ -363,6 +366,13 @@ class Saved(_Resource):
     def delete(self, saved_id: Id) -> None:
         return self._run(c.saved_delete(saved_id))
 
+    def pin(self, saved_id: Id) -> SavedQuestion:
+        """Keeps the question's result warm in the cache; the warming job runs it as you."""
+        return self._run(c.saved_pin(saved_id))
+
+    def unpin(self, saved_id: Id) -> SavedQuestion:
+        return self._run(c.saved_unpin(saved_id))
+
 
 class ApiKeys(_Resource):
     def list(self) -> list[ApiKey]:
@@ -439,3 +449,17 @@ class Engines(_Resource):
 
     def reload(self) -> ReloadResult:
         return self._run(c.engines_reload())
+
+
+class Jobs(_Resource):
+    def status(self) -> JobsStatus:
+        """The background jobs, their schedules, and the organisation's runs."""
+        return self._run(c.jobs())
+
+    def run(self, name: str) -> JobRun:
+        """Queues a run of an organisation job (``schema_refresh``, ``cache_warm``) now."""
+        return self._run(c.jobs_run(name))
+
+    def retry(self, run_id: Id) -> JobRun:
+        """Queues a new run of a failed run's job."""
+        return self._run(c.jobs_retry(run_id))

@@ -45,6 +45,9 @@ R = {
     "readyz": Route("GET", "/readyz"),
     "engines": Route("GET", "/v1/admin/engines"),
     "engines_reload": Route("POST", "/v1/admin/engines/reload"),
+    "jobs": Route("GET", "/v1/admin/jobs"),
+    "jobs_retry": Route("POST", "/v1/admin/jobs/runs/{id}/retry"),
+    "jobs_run": Route("POST", "/v1/admin/jobs/{name}/run"),
     "api_keys_list": Route("GET", "/v1/api-keys"),
     "api_keys_create": Route("POST", "/v1/api-keys"),
     "api_keys_revoke": Route("DELETE", "/v1/api-keys/{id}"),
@@ -82,6 +85,8 @@ R = {
     "saved_list": Route("GET", "/v1/saved"),
     "saved_create": Route("POST", "/v1/saved"),
     "saved_delete": Route("DELETE", "/v1/saved/{id}"),
+    "saved_pin": Route("PUT", "/v1/saved/{id}/pin"),
+    "saved_unpin": Route("DELETE", "/v1/saved/{id}/pin"),
     "semantic": Route("POST", "/v1/semantic/query"),
     "sql": Route("POST", "/v1/sql"),
 }

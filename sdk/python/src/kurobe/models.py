@@ -556,8 +556,11 @@ class SavedQuestion(Response):
     datasource_id: UUID
     sql: str
     created_at: datetime
+    pinned: bool
     created_by: UUID | None = None
     question: str | None = None
+    pinned_by: UUID | None = None
+    pinned_at: datetime | None = None
 
 
 # --- Streamed answers ---------------------------------------------------------------------------
@@ -657,6 +660,44 @@ class EnginesStatus(Response):
 class ReloadResult(Response):
     outcome: str
     status: EnginesStatus
+
+
+JobScope = Literal["organisation", "system"]
+JobTrigger = Literal["schedule", "manual", "retry"]
+JobRunState = Literal["queued", "running", "retrying", "succeeded", "failed"]
+
+
+class JobInfo(Response):
+    name: str
+    description: str
+    scope: JobScope
+    timezone: str
+    enabled: bool
+    schedule: str | None = None
+    disabled_reason: str | None = None
+    next_run_at: datetime | None = None
+
+
+class JobRun(Response):
+    id: UUID
+    job: str
+    trigger: JobTrigger
+    state: JobRunState
+    attempts: int
+    max_attempts: int
+    created_at: datetime
+    last_error: str | None = None
+    result: dict[str, Any] | None = None
+    requested_by: UUID | None = None
+    retry_of: UUID | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class JobsStatus(Response):
+    runner: bool
+    jobs: list[JobInfo]
+    runs: list[JobRun]
 
 
 class DependencyStatus(Response):
