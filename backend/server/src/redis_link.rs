@@ -61,7 +61,10 @@ impl RedisLink {
             .set_connection_timeout(REDIS_TIMEOUT)
             .set_response_timeout(REDIS_TIMEOUT)
             .set_number_of_retries(0);
-        match tokio::time::timeout(REDIS_TIMEOUT * 2, self.client.get_connection_manager_with_config(config)).await {
+        // Boxed: connecting is a large future, rarely run, that would otherwise swell every
+        // caller's future (each request that reads the cache) by its size.
+        let connect = Box::pin(self.client.get_connection_manager_with_config(config));
+        match tokio::time::timeout(REDIS_TIMEOUT * 2, connect).await {
             Ok(Ok(connection)) => {
                 tracing::info!(purpose = self.purpose, "connected to Redis");
                 self.connection.store(Some(Arc::new(connection.clone())));
