@@ -111,7 +111,7 @@ pub struct QueryResponse {
     pub columns: Vec<kurobe_connector::Column>,
     /// Values in column order. Decimals and 128-bit integers are strings, so nothing is
     /// rounded on the way.
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<Object>>))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<Value>>))]
     pub rows: Vec<Vec<serde_json::Value>>,
     pub row_count: usize,
     /// More rows existed than the data source's row cap let through.
