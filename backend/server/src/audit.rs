@@ -277,7 +277,9 @@ pub async fn request_context(State(state): State<AppState>, mut req: Request, ne
 
     let status = response.status();
     let recorded = slot.with(|s| s.recorded);
-    if let Some(route) = route.filter(|r| r.starts_with("/v1/"))
+    // The API and the MCP endpoint, which serves agents under the same credentials and
+    // audit; not the health checks, documentation and metrics, which anyone may poll.
+    if let Some(route) = route.filter(|r| r.starts_with("/v1/") || r == "/mcp")
         && (status.is_client_error() || status.is_server_error())
         // Rate-limit refusals are counted in metrics instead: auditing them would turn a
         // flood of requests into a flood of writes.
