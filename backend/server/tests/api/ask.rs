@@ -18,13 +18,13 @@ const REGIONS_SQL: &str = "SELECT r.name AS region, count(*) AS orders FROM reta
     JOIN retail.stores s ON s.store_id = o.store_id JOIN retail.regions r ON r.region_id = s.region_id \
     GROUP BY r.name ORDER BY r.name";
 
-fn fenced(sql: &str) -> String {
+pub fn fenced(sql: &str) -> String {
     format!("```sql\n{sql}\n```\nCounts orders per region.")
 }
 
 /// An app whose engine registry has `model` (an OpenAI-compatible server at `url`) as the
 /// default text-to-SQL engine, falling back to `second` when given.
-async fn app_with_model(
+pub async fn app_with_model(
     url: &str,
     second: Option<&str>,
 ) -> (TestApp, tempfile::TempDir, Session, String, tempfile::TempDir) {

@@ -110,11 +110,7 @@ async fn api_keys_authenticate_until_revoked_or_expired() {
     app.get("/v1/auth/me", "kb_garbage").await.expect_error(StatusCode::UNAUTHORIZED, "invalid_api_key");
 
     let (expiring, expiring_id) = app.api_key(&ada, None).await;
-    sqlx::query("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1")
-        .bind(expiring_id)
-        .execute(&app.db.owner)
-        .await
-        .unwrap();
+    app.expire_api_key(expiring_id).await;
     app.get("/v1/auth/me", &expiring).await.expect_error(StatusCode::UNAUTHORIZED, "api_key_expired");
 
     app.call(axum::http::Method::DELETE, &format!("/v1/api-keys/{key_id}"), Some(&ada.token), None)

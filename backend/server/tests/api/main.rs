@@ -24,4 +24,5 @@ mod policies;
 mod queries;
 mod roles;
 mod scale_out;
+mod security;
 mod shutdown;

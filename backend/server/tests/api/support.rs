@@ -46,10 +46,14 @@ impl Response {
     pub fn expect_error(self, status: StatusCode, code: &str) -> Self {
         assert_eq!(self.status, status, "body: {}", self.body);
         assert_eq!(self.code(), code, "body: {}", self.body);
-        let request_id = self.headers["x-request-id"].to_str().unwrap();
-        assert_eq!(self.body["error"]["request_id"], request_id);
+        assert_eq!(self.body["error"]["request_id"], self.request_id());
         assert!(self.body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
         self
+    }
+
+    /// The id the server gave this request, from the `X-Request-Id` header.
+    pub fn request_id(&self) -> &str {
+        self.headers["x-request-id"].to_str().unwrap()
     }
 }
 
@@ -196,14 +200,59 @@ impl TestApp {
 
     /// Audit rows with this action, read around the policies, oldest first.
     pub async fn audit_rows(&self, action: &str) -> Vec<AuditRow> {
-        sqlx::query_as(
-            "SELECT org_id, actor_user_id, actor_api_key_id, target, outcome, error_code, host(ip) AS ip, \
-             user_agent, request_id FROM audit_log WHERE action = $1 ORDER BY seq",
+        sqlx::query_as(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE action = $1 ORDER BY seq"))
+            .bind(action)
+            .fetch_all(&self.db.owner)
+            .await
+            .unwrap()
+    }
+
+    /// Makes a key's expiry a second ago, as time would.
+    pub async fn expire_api_key(&self, id: Uuid) {
+        sqlx::query("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1")
+            .bind(id)
+            .execute(&self.db.owner)
+            .await
+            .unwrap();
+    }
+
+    /// The audit rows a request left, by its request id.
+    pub async fn audit_of(&self, response: &Response) -> Vec<AuditRow> {
+        sqlx::query_as(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE request_id = $1 ORDER BY seq"))
+            .bind(response.request_id())
+            .fetch_all(&self.db.owner)
+            .await
+            .unwrap()
+    }
+
+    /// A digest of everything an organisation holds: its row in `organisations` and its
+    /// rows in every table with an `org_id` (the audit log and its chain only when
+    /// `with_audit`), to show that requests left it as it was.
+    pub async fn tenant_digest(&self, org_id: Uuid, with_audit: bool) -> String {
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT c.table_name::text FROM information_schema.columns c JOIN information_schema.tables t \
+             USING (table_schema, table_name) WHERE c.table_schema = 'public' AND c.column_name = 'org_id' \
+             AND t.table_type = 'BASE TABLE' ORDER BY 1",
         )
-        .bind(action)
         .fetch_all(&self.db.owner)
         .await
-        .unwrap()
+        .unwrap();
+        // When a key was last used (and so its row updated) changes with the requests it
+        // authenticates, refused or not; any other change shows in another column.
+        let digest = |table: &str, key: &str| {
+            format!(
+                "SELECT '{table}' AS t, md5(coalesce(string_agg(r, '|' ORDER BY r), '')) AS d \
+                 FROM (SELECT (to_jsonb(x) - ARRAY['last_used_at', 'updated_at'])::text AS r FROM {table} x WHERE {key} = $1) rows"
+            )
+        };
+        let parts: Vec<String> = tables
+            .iter()
+            .filter(|table| with_audit || !table.starts_with("audit_"))
+            .map(|table| digest(table, "org_id"))
+            .chain([digest("organisations", "id")])
+            .collect();
+        let sql = format!("SELECT string_agg(t || ':' || d, ',' ORDER BY t) FROM ({}) s", parts.join(" UNION ALL "));
+        sqlx::query_scalar(&sql).bind(org_id).fetch_one(&self.db.owner).await.unwrap()
     }
 
     pub async fn count_i32(&self, sql: &str) -> i32 {
@@ -215,8 +264,12 @@ impl TestApp {
     }
 }
 
+const AUDIT_COLUMNS: &str = "action, org_id, actor_user_id, actor_api_key_id, target, outcome, error_code, \
+    host(ip) AS ip, user_agent, request_id";
+
 #[derive(Debug, sqlx::FromRow)]
 pub struct AuditRow {
+    pub action: String,
     pub org_id: Option<Uuid>,
     pub actor_user_id: Option<Uuid>,
     pub actor_api_key_id: Option<Uuid>,
@@ -226,6 +279,27 @@ pub struct AuditRow {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
+}
+
+/// A database of its own on the test cluster holding the retail demo (scale 0.001), and the
+/// config and credentials of a Postgres data source reading it as the cluster's superuser:
+/// the most a careless warehouse could allow, so that only the guard stands in the way.
+pub async fn postgres_demo() -> (Value, Value) {
+    let admin: tokio_postgres::Config = std::env::var("KUROBE_TEST_ADMIN_URL").unwrap().parse().unwrap();
+    let name = format!("kurobe_test_{}", Uuid::new_v4().simple());
+    let (client, connection) = admin.connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    let mut target = admin.clone();
+    target.dbname(&name);
+    kurobe_server::demo::load_postgres(&target, "retail", kurobe_demo::ScaleFactor::new(0.001).unwrap()).await.unwrap();
+    let tokio_postgres::config::Host::Tcp(host) = &admin.get_hosts()[0] else { panic!("the test cluster is on TCP") };
+    let config = json!({
+        "kind": "postgres", "host": host, "port": admin.get_ports()[0], "database": name,
+        "user": admin.get_user().unwrap(),
+    });
+    let password = String::from_utf8(admin.get_password().unwrap().to_vec()).unwrap();
+    (config, json!({ "password": password }))
 }
 
 fn session(body: &Value, email: &str) -> Session {
