@@ -107,23 +107,35 @@ impl TryFrom<AuditRow> for AuditRecord {
 
 impl Scoped {
     pub async fn append_audit(&mut self, entry: &NewAuditEntry) -> Result<(), StoreError> {
+        self.append_audits(&[entry]).await
+    }
+
+    /// Appends rows in one statement, chained in the order given.
+    pub async fn append_audits(&mut self, entries: &[&NewAuditEntry]) -> Result<(), StoreError> {
+        let column = |f: fn(&NewAuditEntry) -> Option<String>| entries.iter().map(|e| f(e)).collect::<Vec<_>>();
         sqlx::query(
             "INSERT INTO audit_log (id, org_id, actor_user_id, actor_api_key_id, action, target, outcome, \
              error_code, ip, user_agent, request_id, details) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::inet, $10, $11, $12)",
+             SELECT id, org_id, actor_user_id, actor_api_key_id, action, target, outcome, error_code, ip::inet, \
+                    user_agent, request_id, details \
+             FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], \
+                         $8::text[], $9::text[], $10::text[], $11::text[], $12::jsonb[]) WITH ORDINALITY \
+                  AS r(id, org_id, actor_user_id, actor_api_key_id, action, target, outcome, error_code, ip, \
+                       user_agent, request_id, details, n) \
+             ORDER BY n",
         )
-        .bind(Uuid::now_v7())
-        .bind(entry.org_id)
-        .bind(entry.actor_user_id)
-        .bind(entry.actor_api_key_id)
-        .bind(&entry.action)
-        .bind(&entry.target)
-        .bind(entry.outcome.as_str())
-        .bind(&entry.error_code)
-        .bind(entry.ip.map(|ip| ip.to_string()))
-        .bind(&entry.user_agent)
-        .bind(&entry.request_id)
-        .bind(&entry.details)
+        .bind(entries.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.org_id).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.actor_user_id).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.actor_api_key_id).collect::<Vec<_>>())
+        .bind(entries.iter().map(|e| e.action.as_str()).collect::<Vec<_>>())
+        .bind(column(|e| e.target.clone()))
+        .bind(entries.iter().map(|e| e.outcome.as_str()).collect::<Vec<_>>())
+        .bind(column(|e| e.error_code.clone()))
+        .bind(column(|e| e.ip.map(|ip| ip.to_string())))
+        .bind(column(|e| e.user_agent.clone()))
+        .bind(column(|e| e.request_id.clone()))
+        .bind(entries.iter().map(|e| &e.details).collect::<Vec<_>>())
         .execute(&mut *self.tx)
         .await?;
         Ok(())

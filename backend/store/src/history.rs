@@ -39,22 +39,32 @@ pub struct NewQuery {
 
 impl Scoped {
     pub async fn record_query(&mut self, query: &NewQuery) -> Result<(), StoreError> {
+        self.record_queries(&[query]).await
+    }
+
+    /// Records queries in one statement.
+    pub async fn record_queries(&mut self, queries: &[&NewQuery]) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO query_history (id, org_id, user_id, api_key_id, datasource_id, question, sql, status, \
              error_code, row_count, duration_ms, details) \
-             VALUES ($1, current_org_id(), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             SELECT id, current_org_id(), user_id, api_key_id, datasource_id, question, sql, status, error_code, \
+                    row_count, duration_ms, details \
+             FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], \
+                         $8::text[], $9::int8[], $10::float8[], $11::jsonb[]) \
+                  AS q(id, user_id, api_key_id, datasource_id, question, sql, status, error_code, row_count, \
+                       duration_ms, details)",
         )
-        .bind(query.id)
-        .bind(query.user_id)
-        .bind(query.api_key_id)
-        .bind(query.datasource_id)
-        .bind(&query.question)
-        .bind(&query.sql)
-        .bind(query.status.as_str())
-        .bind(&query.error_code)
-        .bind(query.row_count)
-        .bind(query.duration_ms)
-        .bind(&query.details)
+        .bind(queries.iter().map(|q| q.id).collect::<Vec<_>>())
+        .bind(queries.iter().map(|q| q.user_id).collect::<Vec<_>>())
+        .bind(queries.iter().map(|q| q.api_key_id).collect::<Vec<_>>())
+        .bind(queries.iter().map(|q| q.datasource_id).collect::<Vec<_>>())
+        .bind(queries.iter().map(|q| q.question.as_deref()).collect::<Vec<_>>())
+        .bind(queries.iter().map(|q| q.sql.as_str()).collect::<Vec<_>>())
+        .bind(queries.iter().map(|q| q.status.as_str()).collect::<Vec<_>>())
+        .bind(queries.iter().map(|q| q.error_code.as_deref()).collect::<Vec<_>>())
+        .bind(queries.iter().map(|q| q.row_count).collect::<Vec<_>>())
+        .bind(queries.iter().map(|q| q.duration_ms).collect::<Vec<_>>())
+        .bind(queries.iter().map(|q| &q.details).collect::<Vec<_>>())
         .execute(&mut *self.tx)
         .await?;
         Ok(())

@@ -95,9 +95,7 @@ async fn write_group(store: &Store, org_id: Uuid, group: Vec<Pending>) {
 
 async fn write(store: &Store, org_id: Uuid, records: &[&QueryRecord]) -> Result<(), StoreError> {
     let mut tx = store.begin(&Context::org(org_id)).await?;
-    for record in records {
-        tx.record_query(&record.history).await?;
-        tx.append_audit(&record.audit).await?;
-    }
+    tx.record_queries(&records.iter().map(|r| &r.history).collect::<Vec<_>>()).await?;
+    tx.append_audits(&records.iter().map(|r| &r.audit).collect::<Vec<_>>()).await?;
     tx.commit().await
 }
