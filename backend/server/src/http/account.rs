@@ -114,7 +114,8 @@ pub async fn login(
 #[utoipa::path(post, path = "/v1/auth/switch", tag = "auth", request_body = SwitchOrganisationRequest,
     security(("bearer" = [])), responses(
     (status = 200, body = TokenResponse),
-    (status = 403, description = "Not a member, or called with an API key", body = ErrorBody),
+    (status = 403, description = "Called with an API key, which belongs to one organisation", body = ErrorBody),
+    (status = 404, description = "Not an organisation of the caller's, as if it did not exist", body = ErrorBody),
 ))]
 pub async fn switch_organisation(
     State(state): State<AppState>,

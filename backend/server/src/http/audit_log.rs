@@ -37,6 +37,7 @@ fn entry(record: AuditRecord) -> AuditEntry {
     (status = 200, body = AuditPage),
     (status = 400, body = ErrorBody),
     (status = 403, body = ErrorBody),
+    (status = 422, description = "`validation_failed`: a limit out of range", body = ErrorBody),
 ))]
 pub async fn list(
     State(state): State<AppState>,

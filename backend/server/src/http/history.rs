@@ -34,6 +34,7 @@ fn record(r: kurobe_store::QueryRecord) -> QueryRecord {
     (status = 200, body = QueryPage),
     (status = 400, body = ErrorBody),
     (status = 403, body = ErrorBody),
+    (status = 422, description = "`validation_failed`: a limit out of range or an unknown status", body = ErrorBody),
 ))]
 pub async fn list(
     State(state): State<AppState>,

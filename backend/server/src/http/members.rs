@@ -104,6 +104,7 @@ pub async fn add(
     (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody),
     (status = 409, description = "Would leave no owner", body = ErrorBody),
+    (status = 422, description = "`validation_failed`: an attribute's name or value", body = ErrorBody),
 ))]
 pub async fn update(
     State(state): State<AppState>,

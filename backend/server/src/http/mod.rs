@@ -97,6 +97,53 @@ impl Modify for UniqueOperationIds {
     }
 }
 
+/// Errors any operation may answer, written into each so that clients and generated SDKs
+/// know every status they can meet: a malformed path, query or body where there is one to
+/// parse, a refused credential where one is needed, a body of the wrong type or size, and
+/// rate limits, outages and bugs. An operation that documents one of them keeps its own.
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let error = |description: &str| {
+            let body = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+            ResponseBuilder::new().description(description).content("application/json", body).build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+            for operation in operations.into_iter().flatten() {
+                let body = operation.request_body.is_some();
+                let parsed = body || operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let common = [
+                    (parsed, "400", "`bad_request` or `invalid_json`: a path, query or body that does not parse"),
+                    (
+                        secured,
+                        "401",
+                        "`unauthenticated`, `invalid_token`, `token_expired`, `invalid_api_key`, `api_key_revoked` \
+                         or `api_key_expired`",
+                    ),
+                    (body, "413", "`payload_too_large`"),
+                    (body, "415", "`unsupported_media_type`: the body must be sent as JSON"),
+                    (true, "429", "`rate_limited`: retry after the seconds in `Retry-After`"),
+                    (true, "500", "`internal`: logged with the request id"),
+                    (parsed || secured, "503", "`service_unavailable`: a service Kurobe depends on is down; retry"),
+                ];
+                for (applies, status, description) in common {
+                    if applies {
+                        operation
+                            .responses
+                            .responses
+                            .entry(status.to_owned())
+                            .or_insert_with(|| error(description).into());
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(health::healthz))
@@ -136,11 +183,12 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(mcp::post))
 }
 
-/// The router and the OpenAPI document of every route, operation ids made unique (the
-/// routes are only known once the router is built).
+/// The router and the OpenAPI document of every route, operation ids made unique and the
+/// common errors written in (the routes are only known once the router is built).
 fn router_and_document() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut api) = routes().split_for_parts();
     UniqueOperationIds.modify(&mut api);
+    CommonErrors.modify(&mut api);
     (router, api)
 }
 

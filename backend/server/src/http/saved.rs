@@ -48,6 +48,7 @@ pub async fn list(State(state): State<AppState>, Auth(principal): Auth) -> Resul
     (status = 201, body = SavedQuestion),
     (status = 404, description = "No such data source", body = ErrorBody),
     (status = 409, description = "The name is taken", body = ErrorBody),
+    (status = 422, description = "`validation_failed`: the name or the SQL", body = ErrorBody),
 ))]
 pub async fn create(
     State(state): State<AppState>,
