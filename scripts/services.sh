@@ -5,6 +5,7 @@
 #   scripts/services.sh up   STATE_DIR PG_PORT REDIS_PORT   # start what is not running
 #   scripts/services.sh down STATE_DIR                      # stop them
 #   scripts/services.sh stop-postgres STATE_DIR             # stop Postgres only (fault tests)
+#   scripts/services.sh install                             # only install the packages
 #
 # `up` writes STATE_DIR/services.env with the URLs and passwords; source it afterwards.
 # DATABASE_URL or REDIS_URL in the environment means "use that one, start nothing".
@@ -106,6 +107,7 @@ SQL
 }
 
 cmd=${1:-}; state=${2:-}
+if [ "$cmd" = install ]; then install_packages postgresql redis-server; exit 0; fi
 [ -n "$cmd" ] && [ -n "$state" ] || die "usage: $0 up STATE_DIR PG_PORT REDIS_PORT | down STATE_DIR | stop-postgres STATE_DIR"
 mkdir -p "$state"; state=$(cd "$state" && pwd)
 

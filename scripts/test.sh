@@ -58,8 +58,8 @@ cargo test --workspace --locked
 # The suites that drive a whole running Kurobe each start their own (services on their own
 # ports, from the debug build just made), so they run side by side; each one's output is
 # shown when it is done.
-step "start.sh smoke test, Python SDK and web app suites, side by side"
-suites=(scripts/smoke-start.sh sdk/python/test.sh)
+step "start.sh smoke test, Schemathesis, Python SDK and web app suites, side by side"
+suites=(scripts/smoke-start.sh scripts/schemathesis.sh sdk/python/test.sh)
 [ -x frontend/test.sh ] && suites+=(frontend/test.sh)
 pids=()
 for suite in "${suites[@]}"; do
