@@ -199,14 +199,21 @@ enum DemoCommand {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let Loaded { settings, unknown_keys } = Settings::load(cli.config.as_deref())?;
-    kurobe_server::telemetry::init(&settings.log);
+    let telemetry = kurobe_server::telemetry::init(&settings)?;
     for key in &unknown_keys {
         tracing::warn!(
             key,
             "unknown configuration key ignored (check its spelling in the file or the KUROBE_ variable)"
         );
     }
-    match cli.command {
+    let result = run(cli.command, settings).await;
+    // The last spans and errors (of a graceful shutdown too) leave before the process does.
+    telemetry.shutdown().await;
+    result
+}
+
+async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
         Command::Serve => serve(settings).await,
         Command::Migrate => {
             let url = settings

@@ -1,6 +1,7 @@
 //! Configuration: built-in defaults, then `config/kurobe.yaml` (or the file named by
 //! `KUROBE_CONFIG`), then environment variables (`KUROBE_SECTION__KEY`, plus the conventional
-//! `DATABASE_URL` and `REDIS_URL`). Every variable is documented in `config.sample.env`.
+//! `DATABASE_URL`, `REDIS_URL`, `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME` and
+//! `SENTRY_DSN`). Every variable is documented in `config.sample.env`.
 
 use std::{net::SocketAddr, path::Path};
 
@@ -60,6 +61,39 @@ pub struct Settings {
     pub rate_limits: RateLimitSettings,
     #[serde(default)]
     pub tenant_cache: TenantCacheSettings,
+    #[serde(default)]
+    pub telemetry: TelemetrySettings,
+}
+
+/// Traces to an OpenTelemetry collector and errors to Sentry; each is off until its
+/// address is given.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct TelemetrySettings {
+    /// The base URL of an OTLP/HTTP collector (`http://collector:4318`); spans go to
+    /// `<endpoint>/v1/traces` as protobuf. `OTEL_EXPORTER_OTLP_ENDPOINT` is read too.
+    pub otlp_endpoint: Option<String>,
+    /// The `service.name` of the exported spans. `OTEL_SERVICE_NAME` is read too.
+    pub service_name: String,
+    /// The share of new traces exported, from 0 to 1. A trace a caller started (its
+    /// `traceparent` header) keeps the caller's decision.
+    pub sample_ratio: f64,
+    /// Where errors (5xx responses, panics, error logs) are reported. `SENTRY_DSN` is read too.
+    pub sentry_dsn: Option<SecretString>,
+    /// The environment Sentry files the errors under (`production`, `staging`).
+    pub environment: String,
+}
+
+impl Default for TelemetrySettings {
+    fn default() -> Self {
+        Self {
+            otlp_endpoint: None,
+            service_name: "kurobe".into(),
+            sample_ratio: 1.0,
+            sentry_dsn: None,
+            environment: "production".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -353,6 +387,9 @@ impl Settings {
             .merge(Yaml::file(path))
             .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
             .merge(Env::raw().only(&["REDIS_URL"]).map(|_| "redis.url".into()))
+            .merge(Env::raw().only(&["OTEL_EXPORTER_OTLP_ENDPOINT"]).map(|_| "telemetry.otlp_endpoint".into()))
+            .merge(Env::raw().only(&["OTEL_SERVICE_NAME"]).map(|_| "telemetry.service_name".into()))
+            .merge(Env::raw().only(&["SENTRY_DSN"]).map(|_| "telemetry.sentry_dsn".into()))
             .merge(Env::prefixed("KUROBE_").ignore(CLIENT_VARIABLES).split("__"))
     }
 
@@ -458,6 +495,27 @@ mod tests {
             jail.set_env("DATABASE_URL", "postgres://a@b/c");
             let settings = load(jail).unwrap().settings;
             assert_eq!(settings.database.url.unwrap().expose_secret(), "postgres://a@b/c");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn telemetry_reads_the_standard_variables_and_ours_win() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
+            jail.set_env("OTEL_SERVICE_NAME", "kurobe-eu");
+            jail.set_env("SENTRY_DSN", "https://key@sentry.example/7");
+            let loaded = load(jail).unwrap();
+            let telemetry = &loaded.settings.telemetry;
+            assert_eq!(telemetry.otlp_endpoint.as_deref(), Some("http://collector:4318"));
+            assert_eq!(telemetry.service_name, "kurobe-eu");
+            assert_eq!(telemetry.sentry_dsn.as_ref().unwrap().expose_secret(), "https://key@sentry.example/7");
+            assert!(loaded.unknown_keys.is_empty(), "{:?}", loaded.unknown_keys);
+
+            jail.set_env("KUROBE_TELEMETRY__OTLP_ENDPOINT", "http://other:4318");
+            let settings = load(jail).unwrap().settings;
+            assert_eq!(settings.telemetry.otlp_endpoint.as_deref(), Some("http://other:4318"));
             Ok(())
         });
     }

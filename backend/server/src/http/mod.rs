@@ -41,7 +41,7 @@ pub use authz::{Auth, require};
 pub use error::ApiError;
 pub use extract::{Json, Path, Query};
 
-use crate::{audit::request_context, metrics, state::AppState};
+use crate::{audit::request_context, metrics, state::AppState, telemetry};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -215,11 +215,14 @@ pub fn app(state: AppState) -> Router {
         None => router,
     };
     router
+        // Inside the request context, so a panicked request is answered, audited and
+        // reported under its request id like any other failure.
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(telemetry::scope_request))
         .layer(middleware::from_fn_with_state(state.clone(), request_context))
         .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
         .layer(SetSensitiveRequestHeadersLayer::new([AUTHORIZATION]))
         .with_state(state)
 }

@@ -26,3 +26,4 @@ mod roles;
 mod scale_out;
 mod security;
 mod shutdown;
+mod telemetry;
