@@ -279,7 +279,7 @@ async fn redis_then_postgres_faults_under_load_fail_only_as_promised_and_recover
         while started.elapsed().as_millis() < END {
             n += 1;
             // Every other request is cached; the rest read the warehouse.
-            let literal = if n % 2 == 0 { 0 } else { n };
+            let literal = if n.is_multiple_of(2) { 0 } else { n };
             let sql = format!(
                 "SELECT status, count(*) AS orders FROM retail.orders GROUP BY status HAVING count(*) > -{literal}"
             );
