@@ -17,6 +17,8 @@ use axum::{
 use kurobe_api::ErrorCode;
 use kurobe_core::{AuditOutcome, Principal};
 use kurobe_store::{Context, NewAuditEntry, Scoped, StoreError};
+use sentry::SentryFutureExt as _;
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 use crate::{http::ApiError, state::AppState};
@@ -32,15 +34,16 @@ pub fn current_request_id() -> Option<String> {
     REQUEST_ID.try_with(Clone::clone).ok()
 }
 
-/// Runs `task` on its own tokio task with the current request's id, so work that outlives
-/// the handler (a streamed answer) still logs and reports under it.
+/// Runs `task` on its own tokio task with the current request's id, span and Sentry hub, so
+/// work that outlives the handler (a streamed answer) still logs, traces and reports under it.
 pub fn spawn_in_request<F>(task: F) -> tokio::task::JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
     let id = current_request_id().unwrap_or_default();
-    tokio::spawn(REQUEST_ID.scope(id, task))
+    let task = REQUEST_ID.scope(id, task).instrument(tracing::Span::current()).bind_hub(sentry::Hub::current());
+    tokio::spawn(task)
 }
 
 /// Who is acting, as far as it is known.

@@ -114,6 +114,11 @@ async fn an_ask_exports_its_stage_spans_with_org_datasource_and_engine_under_the
         .expect(StatusCode::OK);
     // The same question with no trace of its own starts one.
     ask(&app, &owner.token, &id, "How many orders are there?", &[]).await.expect(StatusCode::OK);
+    // A streamed answer runs on a task of its own, and stays in its caller's trace.
+    let streamed_trace = "0af7651916cd43dd8448eb211c80319c";
+    let streamed_parent = format!("00-{streamed_trace}-b7ad6b7169203331-01");
+    let headers = [("traceparent", streamed_parent.as_str()), ("accept", "text/event-stream")];
+    ask(&app, &owner.token, &id, "How many orders are there?", &headers).await.expect(StatusCode::OK);
     telemetry.flush().await;
 
     let requests: Vec<ExportTraceServiceRequest> = exports
@@ -155,8 +160,13 @@ async fn an_ask_exports_its_stage_spans_with_org_datasource_and_engine_under_the
     assert_eq!(execute.parent_span_id, traced["cache"].span_id, "the warehouse runs on a cache miss");
     assert_eq!(attribute(&execute.attributes, "engine").as_deref(), Some("duckdb"));
 
-    let own_traces: Vec<&&Span> =
-        spans.iter().filter(|s| s.name == "POST /v1/query" && hex(&s.trace_id) != caller_trace).collect();
+    let streamed = in_trace(streamed_trace);
+    assert_eq!(streamed["ask"].parent_span_id, streamed["POST /v1/query"].span_id, "{:?}", streamed.keys());
+
+    let own_traces: Vec<&&Span> = spans
+        .iter()
+        .filter(|s| s.name == "POST /v1/query" && ![caller_trace, streamed_trace].contains(&hex(&s.trace_id).as_str()))
+        .collect();
     assert_eq!(own_traces.len(), 1, "the second question has a trace of its own");
     assert!(own_traces[0].parent_span_id.is_empty(), "and it starts there");
     telemetry.shutdown().await;
