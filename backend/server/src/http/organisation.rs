@@ -61,7 +61,9 @@ pub async fn update(
     Json(req): Json<UpdateOrganisationRequest>,
 ) -> Result<Json<OrganisationDetails>, ApiError> {
     audit.action("organisation.update", Some(principal.org_id.to_string()));
-    if req.name.is_some() {
+    // Each change needs its own permission, and a request changing nothing still needs one:
+    // otherwise any member, a viewer too, could leave an "organisation updated" record.
+    if req.name.is_some() || (req.engines.is_empty() && req.rate_limit_per_minute.is_none()) {
         require(&principal, Permission::OrganisationManage)?;
     }
     if !req.engines.is_empty() {

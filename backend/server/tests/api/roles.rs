@@ -11,6 +11,11 @@ async fn each_role_is_refused_what_it_may_not_do_and_each_refusal_is_audited() {
     let analyst = app.member(&owner, "analyst@example.com", "analyst").await;
     let viewer = app.member(&owner, "viewer@example.com", "viewer").await;
 
+    // An update that changes nothing still needs the permission: no "organisation updated"
+    // record from a viewer.
+    app.call(Method::PATCH, "/v1/organisation", Some(&viewer.token), Some(json!({})))
+        .await
+        .expect_error(StatusCode::FORBIDDEN, "forbidden");
     // Viewers cannot manage keys.
     app.post("/v1/api-keys", Some(&viewer.token), json!({ "name": "k" }))
         .await
@@ -46,7 +51,7 @@ async fn each_role_is_refused_what_it_may_not_do_and_each_refusal_is_audited() {
 
     let denied: i64 =
         app.count("SELECT count(*) FROM audit_log WHERE outcome = 'denied' AND error_code = 'forbidden'").await;
-    assert_eq!(denied, 7);
+    assert_eq!(denied, 8);
     let cross_org: i64 = app
         .count(&format!("SELECT count(*) FROM audit_log WHERE outcome = 'denied' AND org_id <> '{}'", owner.org_id))
         .await;
