@@ -25,6 +25,10 @@ impl TextToSql for OfflineTextToSql {
         &self.name
     }
 
+    fn deterministic(&self) -> bool {
+        true
+    }
+
     async fn generate(
         &self,
         question: &str,

@@ -43,6 +43,12 @@ pub enum EngineError {
 pub trait TextToSql: Send + Sync + std::fmt::Debug {
     fn name(&self) -> &str;
 
+    /// Writes the same SQL whenever it is given the same question and context, so its
+    /// answers may be remembered rather than generated again.
+    fn deterministic(&self) -> bool {
+        false
+    }
+
     /// Proposes SQL. `correction` carries the SQL of a failed first round and why it
     /// failed, for one self-correction round.
     async fn generate(

@@ -64,6 +64,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         .context("redis.url is not a valid Redis URL")?;
     Ok(AppState {
         records: RecordWriter::start(store.clone()),
+        answers: Arc::default(),
         store,
         jwt: Arc::new(JwtKeys::new(&settings.security)),
         master_keys: Arc::new(master_keys),

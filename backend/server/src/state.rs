@@ -4,7 +4,7 @@ use kurobe_engines::Engines;
 use kurobe_store::Store;
 
 use crate::{
-    ask::{cache::ResultCache, group_commit::RecordWriter},
+    ask::{cache::ResultCache, group_commit::RecordWriter, known_answers::KnownAnswers},
     auth::jwt::JwtKeys,
     crypto::MasterKeys,
     datasources::DataSources,
@@ -30,4 +30,5 @@ pub struct AppState {
     pub jobs: Arc<crate::jobs::Jobs>,
     pub tenants: Arc<TenantCache>,
     pub records: RecordWriter,
+    pub answers: Arc<KnownAnswers>,
 }

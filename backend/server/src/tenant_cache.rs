@@ -169,6 +169,12 @@ impl TenantCache {
         Ok(cached.map(|c| c.value).unwrap_or_default())
     }
 
+    /// Moves on with every change, so what was derived from cached facts (a remembered
+    /// answer built from the verified examples) can carry it in its key.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
     /// Retires everything read so far, here and (through Redis) on every other instance.
     /// Call it after a change to keys, members, data sources or organisation settings
     /// commits and before the response leaves, so the caller's next request sees it.

@@ -19,8 +19,14 @@ use kurobe_engines::{
 };
 use kurobe_store::{Context, QueryStatus};
 
-use super::{Events, Failure, Source, cache::CachedResult, emit, millis, query_error};
-use crate::http::ApiError;
+use super::{
+    Events, Failure, Source,
+    cache::CachedResult,
+    emit,
+    known_answers::{Facts, KnownAnswer},
+    millis, query_error,
+};
+use crate::{datasources::semantic, http::ApiError};
 
 /// The most tables a prompt shows (join paths may add a few).
 const MAX_TABLES: usize = 12;
@@ -194,6 +200,24 @@ async fn attempt(
     }
 }
 
+/// A remembered answer guarded (with the caller's policies) and read; `None` when the guard
+/// or the warehouse no longer accepts it, to be generated afresh.
+async fn replay(source: &Source<'_>, known: &KnownAnswer, timings: &mut Timings) -> Option<Answered> {
+    let guard_started = Instant::now();
+    let guarded = source.guard(&known.sql).ok()?;
+    timings.guard_ms += millis(guard_started);
+    let cache_started = Instant::now();
+    let rows = source.rows(&guarded.sql).await.ok()?;
+    Some(Answered {
+        sql: guarded.sql,
+        generated_sql: Some(known.sql.clone()),
+        explanation: known.explanation.clone(),
+        generation: Some(known.generation.clone()),
+        rows,
+        cache_started,
+    })
+}
+
 /// Answers a question along the engine chain: the first engine that produces SQL the
 /// guard and the warehouse accept wins; an engine that fails hands over to the next.
 pub(crate) async fn answer_question(
@@ -214,6 +238,28 @@ pub(crate) async fn answer_question(
     let chain = loaded
         .text_to_sql_chain(requested.as_deref())
         .map_err(|error| refused(ApiError::Invalid { code: ErrorCode::UnknownEngine, message: error.to_string() }))?;
+    let today = chrono::Utc::now().date_naive();
+    // A JSON ask may reuse what a deterministic engine wrote for the same question; a
+    // stream walks every stage, so its events stay the same.
+    let facts = events.is_none().then(|| Facts {
+        org_id: source.principal.org_id,
+        datasource_id: source.record.id,
+        config_version: source.record.config_version,
+        model: semantic::version(&source.state.settings.engines.semantic_dir, &source.record, source.schema_generation),
+        registry_version: loaded.version,
+        engine: requested.as_deref(),
+        tenant_epoch: source.state.tenants.epoch(),
+        today,
+        question,
+    });
+    if let Some(facts) = &facts
+        && let Some(known) = source.state.answers.get(facts)
+    {
+        match replay(source, &known, timings).await {
+            Some(answered) => return Ok(answered),
+            None => source.state.answers.forget(facts),
+        }
+    }
     let context_span = tracing::info_span!("context");
     let tables: Vec<&Table> = context_span.in_scope(|| relevant_tables(&source.schema, question, MAX_TABLES));
     let examples = examples(source, question).instrument(context_span.clone()).await.map_err(failed)?;
@@ -226,7 +272,7 @@ pub(crate) async fn answer_question(
         semantic: None,
         examples: &examples,
         rule_based: layer.as_ref().map(|l| &l.engine),
-        today: chrono::Utc::now().date_naive(),
+        today,
         trace_id: None,
     };
 
@@ -240,7 +286,22 @@ pub(crate) async fn answer_question(
             }
         };
         match attempt(source, engine.as_ref(), question, &context, events, timings, &failures).await {
-            Attempt::Answered(answered) => return Ok(answered),
+            Attempt::Answered(answered) => {
+                if let Some(facts) = &facts
+                    && engine.deterministic()
+                    && failures.is_empty()
+                    && let (Some(sql), Some(generation)) = (&answered.generated_sql, &answered.generation)
+                    && !generation.corrected
+                {
+                    let known = KnownAnswer {
+                        sql: sql.clone(),
+                        explanation: answered.explanation.clone(),
+                        generation: generation.clone(),
+                    };
+                    source.state.answers.remember(facts, known);
+                }
+                return Ok(answered);
+            }
             Attempt::Rejected(failure) => return Err(failure),
             Attempt::EngineFailed(error) => {
                 tracing::warn!(engine = engine.name(), %error, "text-to-SQL engine failed; trying the next");

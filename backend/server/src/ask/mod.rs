@@ -9,6 +9,7 @@ pub mod embedded;
 pub mod export;
 mod generate;
 pub mod group_commit;
+pub mod known_answers;
 mod record;
 
 use std::{collections::BTreeMap, sync::Arc, time::Instant};

@@ -16,6 +16,11 @@ async fn count(app: &TestApp, session: &Session, id: &str, sql: &str) -> crate::
     app.post("/v1/sql", Some(&session.token), json!({ "datasource_id": id, "sql": sql })).await
 }
 
+async fn ask(app: &TestApp, session: &Session, id: &str) -> crate::support::Response {
+    let body = json!({ "datasource_id": id, "question": "How many stores are there?" });
+    app.post("/v1/query", Some(&session.token), body).await
+}
+
 fn first(response: crate::support::Response) -> i64 {
     response.expect(StatusCode::OK).body["rows"][0][0].as_i64().unwrap()
 }
@@ -89,4 +94,36 @@ async fn invalid_policies_are_refused_whole() {
     assert_eq!(app.get(&path, &owner.token).await.expect(StatusCode::OK).body, json!({ "policies": [] }));
     let audit = app.audit_rows("datasource.policies").await;
     assert!(audit.iter().all(|row| row.outcome == "error"), "{audit:?}");
+}
+
+/// The offline engine's answer to a question is remembered and reused for the next asker
+/// (no linking or generation: no context time), but the guard applies each caller's own
+/// policies to it every time.
+#[tokio::test]
+async fn a_remembered_answer_is_guarded_again_for_each_caller() {
+    let (app, _dir, owner, id) = app_with_demo_settings(settings()).await;
+    let analyst = app.member(&owner, "analyst@example.com", "analyst").await;
+    let policies = json!({ "policies": [{ "table": "retail.stores", "roles": ["analyst"], "predicate": POLICY }] });
+    app.call(Method::PUT, &format!("/v1/datasources/{id}/policies"), Some(&owner.token), Some(policies))
+        .await
+        .expect(StatusCode::OK);
+    let body = json!({ "attributes": { "store_type": "online" } });
+    app.call(Method::PATCH, &format!("/v1/members/{}", analyst.user_id), Some(&owner.token), Some(body))
+        .await
+        .expect(StatusCode::OK);
+
+    let first_answer = ask(&app, &owner, &id).await.expect(StatusCode::OK).body;
+    assert!(first_answer["timings"]["context_ms"].as_f64().unwrap() > 0.0, "{first_answer}");
+    let again = ask(&app, &owner, &id).await.expect(StatusCode::OK).body;
+    assert_eq!(again["timings"]["context_ms"].as_f64(), Some(0.0), "remembered: {again}");
+    assert_eq!((&again["sql"], &again["rows"]), (&first_answer["sql"], &first_answer["rows"]));
+    assert_eq!(again["generation"], first_answer["generation"]);
+
+    let filtered = ask(&app, &analyst, &id).await.expect(StatusCode::OK).body;
+    assert_eq!(filtered["timings"]["context_ms"].as_f64(), Some(0.0), "remembered: {filtered}");
+    assert!(filtered["sql"].as_str().unwrap().contains("online"), "{filtered}");
+    let online =
+        first(count(&app, &owner, &id, "SELECT count(*) FROM retail.stores WHERE store_type = 'online'").await);
+    assert_eq!(filtered["rows"][0][0].as_i64(), Some(online));
+    assert_eq!(ask(&app, &owner, &id).await.expect(StatusCode::OK).body["rows"], first_answer["rows"]);
 }
