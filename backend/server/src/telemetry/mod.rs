@@ -17,7 +17,9 @@ use axum::{
     middleware::Next,
     response::Response,
 };
+use opentelemetry::trace::TraceContextExt as _;
 use sentry::SentryFutureExt as _;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::{EnvFilter, Layer, Registry, fmt, prelude::*, registry::LookupSpan};
 
 pub use self::traces::request_span;
@@ -120,7 +122,7 @@ pub fn init(settings: &Settings) -> anyhow::Result<Telemetry> {
 
 /// Per request, inside `audit::request_context` (so the request id is known): names the
 /// request span after its id and status, and gives the request a Sentry hub of its own,
-/// tagged with the id, so an error or panic is reported under the request that caused it
+/// tagged with the id (and the trace id), so an error or panic is reported under the request that caused it
 /// and nothing of another request's scope travels with it.
 pub async fn scope_request(request: Request, next: Next) -> Response {
     let span = tracing::Span::current();
@@ -132,9 +134,14 @@ pub async fn scope_request(request: Request, next: Next) -> Response {
     let response = if current.client().is_some() {
         let hub = Arc::new(sentry::Hub::new_from_top(current));
         let route = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned());
+        // The trace the request is in, when traces are exported: from a report to its trace.
+        let trace_id = span.context().span().span_context().trace_id();
         hub.configure_scope(|scope| {
             if let Some(id) = &request_id {
                 scope.set_tag("request_id", id);
+            }
+            if trace_id != opentelemetry::trace::TraceId::INVALID {
+                scope.set_tag("trace_id", trace_id);
             }
             if let Some(route) = route {
                 scope.set_tag("route", route);

@@ -192,7 +192,9 @@ async fn a_500_reaches_sentry_tagged_with_its_request_id_and_without_any_secret(
     // A server whose operator replaced master key 1 by key 2 without resealing: it cannot
     // open the credentials, a genuine internal error.
     let (base, envelopes) = sentry_server().await;
+    let (endpoint, _spans) = collector().await;
     let mut settings = settings();
+    settings.telemetry.otlp_endpoint = Some(endpoint);
     settings.security.master_keys = Some(SecretString::from("2:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="));
     let host = base.trim_start_matches("http://");
     settings.telemetry.sentry_dsn = Some(SecretString::from(format!("http://0123456789abcdef@{host}/42")));
@@ -201,7 +203,8 @@ async fn a_500_reaches_sentry_tagged_with_its_request_id_and_without_any_secret(
     let _subscriber = tracing::subscriber::set_default(tracing_subscriber::registry().with(telemetry.layer()));
     let hub = Arc::new(sentry::Hub::new(telemetry.sentry_client(), Arc::default()));
 
-    let failed = ask(&second, &api_key, &id, "How many orders are there?", &[])
+    let traceparent = "00-5bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let failed = ask(&second, &api_key, &id, "How many orders are there?", &[("traceparent", traceparent)])
         .bind_hub(hub)
         .await
         .expect_error(StatusCode::INTERNAL_SERVER_ERROR, "internal");
@@ -218,6 +221,7 @@ async fn a_500_reaches_sentry_tagged_with_its_request_id_and_without_any_secret(
         .unwrap_or_else(|| panic!("no event in {sent}"));
     assert_eq!(event["tags"]["request_id"], failed.request_id());
     assert_eq!(event["tags"]["route"], "/v1/query");
+    assert_eq!(event["tags"]["trace_id"], "5bf92f3577b34da6a3ce929d0e0e4736", "the report leads to its trace");
     // An error is Sentry's default level, which the SDK leaves out.
     assert!(event["level"].is_null() || event["level"] == "error", "{event}");
     assert_eq!(event["message"], "request failed");
