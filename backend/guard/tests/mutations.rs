@@ -1,7 +1,7 @@
 //! A deterministic fuzzer: corpus statements mutated with SQL fragments, tens of thousands
 //! of times, through the guard of every dialect. Nothing may panic, and whatever the guard
 //! accepts must pass the guard again unchanged (its output is a fixed point).
-//! `cargo fuzz` targets with coverage guidance are planned with the hardening issue.
+//! `fuzz/` holds the coverage-guided counterpart (`cargo fuzz`, scripts/fuzz.sh).
 
 #![allow(clippy::unwrap_used)]
 
