@@ -26,7 +26,7 @@ cargo_fuzz_version=0.13.2
 
 if ! rustup run nightly rustc --version >/dev/null 2>&1; then
   echo "[fuzz] installing the nightly toolchain (minimal profile)" >&2
-  rustup toolchain install nightly --profile minimal
+  rustup toolchain install nightly --profile minimal --no-self-update
 fi
 bin=$(dirname "$(scripts/cargo-tool.sh cargo-fuzz "$cargo_fuzz_version")")
 export PATH=$bin:$PATH

@@ -57,9 +57,9 @@ cargo test --workspace --locked
 
 # The suites that drive a whole running Kurobe each start their own (services on their own
 # ports, from the debug build just made), so they run side by side; each one's output is
-# shown when it is done.
-step "start.sh smoke test, Schemathesis, Python SDK and web app suites, side by side"
-suites=(scripts/smoke-start.sh scripts/schemathesis.sh sdk/python/test.sh)
+# shown when it is done. Fuzzing and cargo-deny need no service and join them.
+step "start.sh smoke test, Schemathesis, Python SDK and web app suites, fuzzing and cargo-deny, side by side"
+suites=(scripts/smoke-start.sh scripts/schemathesis.sh sdk/python/test.sh scripts/fuzz.sh scripts/deny.sh)
 [ -x frontend/test.sh ] && suites+=(frontend/test.sh)
 pids=()
 for suite in "${suites[@]}"; do
