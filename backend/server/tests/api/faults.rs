@@ -28,6 +28,27 @@ fn services(args: &[&str]) {
     assert!(status.success(), "services.sh {args:?}");
 }
 
+/// A Postgres and a Redis of a test's own, stopped when the test ends — also when it fails,
+/// so a failed run leaves no server behind.
+struct OwnServices(tempfile::TempDir);
+
+impl OwnServices {
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    fn state(&self) -> &str {
+        self.0.path().to_str().unwrap()
+    }
+}
+
+impl Drop for OwnServices {
+    fn drop(&mut self) {
+        let state = self.0.path().to_str().unwrap_or_default();
+        Command::new(SERVICES).args(["down", state]).stderr(std::process::Stdio::null()).status().ok();
+    }
+}
+
 /// The value of `name` in the services.env the script writes.
 fn env_value(dir: &Path, name: &str) -> String {
     let text = std::fs::read_to_string(dir.join("services.env")).unwrap();
@@ -58,8 +79,8 @@ async fn send(
 #[tokio::test]
 async fn a_postgres_restart_answers_503_then_recovers_without_restarting_kurobe() {
     // A Postgres of our own, so stopping it disturbs no other test.
-    let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().to_str().unwrap();
+    let dir = OwnServices(tempfile::tempdir().unwrap());
+    let state = dir.state();
     let (pg, redis) = (spare_port().to_string(), spare_port().to_string());
     services(&["up", state, &pg, &redis]);
     kurobe_server::migrate(&env_value(dir.path(), "KUROBE_DATABASE__MIGRATION_URL")).await.unwrap();
@@ -95,7 +116,6 @@ async fn a_postgres_restart_answers_503_then_recovers_without_restarting_kurobe(
     }
     eprintln!("recovered {:?} after Postgres came back", restarted.elapsed());
     assert_eq!(send(&app, "GET", "/readyz", None, None).await.0, StatusCode::OK);
-    services(&["down", state]);
 }
 
 /// A TCP forwarder in front of Trino that can be cut: from Kurobe's side, exactly a Trino
@@ -237,8 +257,8 @@ struct Phase {
 /// are printed for the issue note.
 #[tokio::test]
 async fn redis_then_postgres_faults_under_load_fail_only_as_promised_and_recover() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().to_str().unwrap();
+    let dir = OwnServices(tempfile::tempdir().unwrap());
+    let state = dir.state();
     let (pg, redis) = (spare_port().to_string(), spare_port().to_string());
     services(&["up", state, &pg, &redis]);
     kurobe_server::migrate(&env_value(dir.path(), "KUROBE_DATABASE__MIGRATION_URL")).await.unwrap();
@@ -249,6 +269,9 @@ async fn redis_then_postgres_faults_under_load_fail_only_as_promised_and_recover
     settings.database.url = Some(SecretString::from(env_value(dir.path(), "KUROBE_DATABASE__URL")));
     settings.redis.url = Some(SecretString::from(env_value(dir.path(), "KUROBE_REDIS__URL")));
     settings.connectors.duckdb_dirs = vec![data.path().to_path_buf()];
+    // The workers send as fast as they are answered: the quotas would refuse them first.
+    settings.rate_limits.per_credential_per_minute = 0;
+    settings.rate_limits.per_ip_per_second = 0;
     let app = kurobe_server::app(kurobe_server::build_state(settings).await.unwrap());
     let signup = json!({ "email": "owner@example.com", "password": PASSWORD, "organisation_name": "Acme" });
     let token =
@@ -365,5 +388,4 @@ async fn redis_then_postgres_faults_under_load_fail_only_as_promised_and_recover
         count("SELECT count(*) FROM audit_log WHERE action = 'query.sql' AND outcome = 'success'").await,
         answered
     );
-    services(&["down", state]);
 }
