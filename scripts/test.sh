@@ -55,6 +55,13 @@ export KUROBE_TEST_TRINO_URL=$KUROBE_TRINO_URL
 step "cargo test"
 cargo test --workspace --locked
 
+# The binary every suite below starts through start.sh, built once here: `cargo test`
+# built the crates with the test-only features on, so this build differs, and five suites
+# racing to make it (while fuzzing and cargo-deny compile too) ran past the smoke test's
+# wait for readiness.
+step "cargo build -p kurobe-cli (for the suites that start Kurobe)"
+cargo build --locked -p kurobe-cli
+
 # The suites that drive a whole running Kurobe each start their own (services on their own
 # ports, from the debug build just made), so they run side by side; each one's output is
 # shown when it is done. Fuzzing and cargo-deny need no service and join them.

@@ -298,7 +298,13 @@ def test_ids_may_be_strings(kurobe: Kurobe, demo_id: UUID) -> None:
 def test_unknown_ids_are_not_found(kurobe: Kurobe, missing: UUID) -> None:
     from kurobe import NotFoundError
 
-    for method in (kurobe.datasources.get, kurobe.queries.get, kurobe.saved.delete, kurobe.api_keys.revoke):
+    for method in (
+        kurobe.datasources.get,
+        kurobe.queries.get,
+        kurobe.saved.delete,
+        kurobe.api_keys.revoke,
+        kurobe.jobs.retry,
+    ):
         with pytest.raises(NotFoundError) as caught:
             method(missing)
         assert caught.value.code == "not_found" and caught.value.status == 404
