@@ -17,7 +17,7 @@ async fn a_shutdown_lets_requests_in_flight_finish_and_records_them_all() {
         delay: Duration::from_millis(500),
         ..Reply::openai_answer("```sql\nSELECT count(*) AS orders FROM retail.orders\n```\nCounts orders.")
     };
-    let (_replay, url) = Replay::start(vec![slow; IN_FLIGHT]).await;
+    let (replay, url) = Replay::start(vec![slow; IN_FLIGHT]).await;
     let engines = tempfile::tempdir().unwrap();
     let path = engines.path().join("engines.yaml");
     std::fs::write(
@@ -45,9 +45,16 @@ async fn a_shutdown_lets_requests_in_flight_finish_and_records_them_all() {
             .send();
         async move { request.await.map(|r| r.status().as_u16()) }
     });
-    // The server stops cleanly within its grace, once every ask in flight is answered.
+    // The signal comes once every ask is inside the server, waiting on the model: those are
+    // the requests in flight. (A fixed pause raced busy machines, where an ask the server had
+    // not yet accepted when it stopped listening was refused rather than in flight.) The
+    // server stops cleanly within its grace, once every one of them is answered.
     let shutdown = async {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while replay.requests().len() < IN_FLIGHT {
+            assert!(std::time::Instant::now() < deadline, "the asks never reached the model");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         server.shut_down().await;
     };
     let (statuses, ()) = tokio::join!(futures_util::future::join_all(asks), shutdown);
