@@ -10,7 +10,6 @@ use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter, clock::Clock};
 use kurobe_core::{Credential, Principal};
-use kurobe_store::Context;
 use uuid::Uuid;
 
 use crate::{http::ApiError, settings::RateLimitSettings, state::AppState};
@@ -49,9 +48,7 @@ impl CredentialLimits {
         let limiter = match self.by_org.get(&principal.org_id) {
             Some(limiter) => limiter,
             None => {
-                let mut tx = state.store.begin(&Context::org(principal.org_id)).await?;
-                let settings = tx.organisation_settings().await?;
-                tx.commit().await?;
+                let settings = crate::ask::organisation_settings(state, principal.org_id).await?;
                 let per_minute = settings["rate_limit_per_minute"]
                     .as_u64()
                     .and_then(|n| u32::try_from(n).ok())

@@ -38,10 +38,6 @@ pub struct NewQuery {
 }
 
 impl Scoped {
-    pub async fn record_query(&mut self, query: &NewQuery) -> Result<(), StoreError> {
-        self.record_queries(&[query]).await
-    }
-
     /// Records queries in one statement.
     pub async fn record_queries(&mut self, queries: &[&NewQuery]) -> Result<(), StoreError> {
         sqlx::query(

@@ -45,25 +45,41 @@ pub struct CacheScope<'a> {
     pub settings: &'a [(String, String)],
 }
 
-/// A SHA-256 of the scope and the SQL, each part length-prefixed so no two different
-/// scopes can produce the same bytes.
-pub fn key(scope: &CacheScope<'_>, sql: &str) -> [u8; 32] {
-    let mut hash = Sha256::new();
-    let mut part = |bytes: &[u8]| {
-        hash.update((bytes.len() as u64).to_le_bytes());
-        hash.update(bytes);
-    };
-    part(b"kurobe.result.v1");
-    part(scope.org_id.as_bytes());
-    part(scope.datasource_id.as_bytes());
-    part(&scope.config_version.to_le_bytes());
-    part(&scope.schema_generation.to_le_bytes());
-    for (name, value) in scope.settings {
-        part(name.as_bytes());
-        part(value.as_bytes());
+/// A SHA-256 over parts each prefixed with its length, so no two different lists of parts
+/// hash the same bytes: the keys of the result cache and of the known answers.
+pub(crate) struct KeyHasher(Sha256);
+
+impl KeyHasher {
+    /// Starts with `tag`, which names the kind of key and its version.
+    pub fn new(tag: &[u8]) -> Self {
+        let mut hasher = Self(Sha256::new());
+        hasher.part(tag);
+        hasher
     }
-    part(sql.as_bytes());
-    hash.finalize().into()
+
+    pub fn part(&mut self, bytes: &[u8]) -> &mut Self {
+        self.0.update((bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+        self
+    }
+
+    pub fn finish(self) -> [u8; 32] {
+        self.0.finalize().into()
+    }
+}
+
+/// The key of the scope and the SQL.
+pub fn key(scope: &CacheScope<'_>, sql: &str) -> [u8; 32] {
+    let mut hash = KeyHasher::new(b"kurobe.result.v1");
+    hash.part(scope.org_id.as_bytes())
+        .part(scope.datasource_id.as_bytes())
+        .part(&scope.config_version.to_le_bytes())
+        .part(&scope.schema_generation.to_le_bytes());
+    for (name, value) in scope.settings {
+        hash.part(name.as_bytes()).part(value.as_bytes());
+    }
+    hash.part(sql.as_bytes());
+    hash.finish()
 }
 
 /// Results larger than this (serialised) are not cached: they would crowd out many small

@@ -12,9 +12,9 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::NaiveDate;
 use kurobe_api::queries::Generation;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::cache::KeyHasher;
 use crate::datasources::semantic::ModelVersion;
 
 /// How many answers are kept, across organisations.
@@ -45,26 +45,20 @@ pub struct Facts<'a> {
 }
 
 impl Facts<'_> {
-    /// A SHA-256 of the facts, each length-prefixed so no two differ only in where one ends.
     fn key(&self) -> [u8; 32] {
-        let mut hash = Sha256::new();
-        let mut part = |bytes: &[u8]| {
-            hash.update((bytes.len() as u64).to_le_bytes());
-            hash.update(bytes);
-        };
-        part(b"kurobe.known-answer.v1");
-        part(self.org_id.as_bytes());
-        part(self.datasource_id.as_bytes());
-        part(&self.config_version.to_le_bytes());
-        part(&self.model.generation.to_le_bytes());
         let modified = self.model.modified.and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok());
-        part(&modified.map_or(0, |d| d.as_nanos()).to_le_bytes());
-        part(&self.registry_version.to_le_bytes());
-        part(self.engine.unwrap_or_default().as_bytes());
-        part(&self.tenant_epoch.to_le_bytes());
-        part(self.today.to_string().as_bytes());
-        part(self.question.trim().as_bytes());
-        hash.finalize().into()
+        let mut hash = KeyHasher::new(b"kurobe.known-answer.v1");
+        hash.part(self.org_id.as_bytes())
+            .part(self.datasource_id.as_bytes())
+            .part(&self.config_version.to_le_bytes())
+            .part(&self.model.generation.to_le_bytes())
+            .part(&modified.map_or(0, |d| d.as_nanos()).to_le_bytes())
+            .part(&self.registry_version.to_le_bytes())
+            .part(self.engine.unwrap_or_default().as_bytes())
+            .part(&self.tenant_epoch.to_le_bytes())
+            .part(self.today.to_string().as_bytes())
+            .part(self.question.trim().as_bytes());
+        hash.finish()
     }
 }
 
