@@ -5,7 +5,10 @@
 use std::{env, fs, path::PathBuf};
 
 fn main() {
-    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../backend/semantic/examples/bench.rs");
+    // Read at run time, not with env!(): a build script compiled for another checkout that
+    // shares the target folder is reused by cargo and would read that checkout's file.
+    let manifest_dir = env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| panic!("CARGO_MANIFEST_DIR is set by cargo"));
+    let source = PathBuf::from(manifest_dir).join("../backend/semantic/examples/bench.rs");
     println!("cargo::rerun-if-changed={}", source.display());
     let text = fs::read_to_string(&source).unwrap_or_else(|e| panic!("reading {}: {e}", source.display()));
     let kept: String = text

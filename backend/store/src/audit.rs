@@ -110,19 +110,13 @@ impl Scoped {
         self.append_audits(&[entry]).await
     }
 
-    /// Appends rows in one statement, chained in the order given.
+    /// Appends rows in one statement, chained in the order given (by `audit_append`, the
+    /// server role's only way to insert audit rows: migrations/0007).
     pub async fn append_audits(&mut self, entries: &[&NewAuditEntry]) -> Result<(), StoreError> {
         let column = |f: fn(&NewAuditEntry) -> Option<String>| entries.iter().map(|e| f(e)).collect::<Vec<_>>();
         sqlx::query(
-            "INSERT INTO audit_log (id, org_id, actor_user_id, actor_api_key_id, action, target, outcome, \
-             error_code, ip, user_agent, request_id, details) \
-             SELECT id, org_id, actor_user_id, actor_api_key_id, action, target, outcome, error_code, ip::inet, \
-                    user_agent, request_id, details \
-             FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], \
-                         $8::text[], $9::text[], $10::text[], $11::text[], $12::jsonb[]) WITH ORDINALITY \
-                  AS r(id, org_id, actor_user_id, actor_api_key_id, action, target, outcome, error_code, ip, \
-                       user_agent, request_id, details, n) \
-             ORDER BY n",
+            "SELECT audit_append($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], \
+             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::jsonb[])",
         )
         .bind(entries.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
         .bind(entries.iter().map(|e| e.org_id).collect::<Vec<_>>())

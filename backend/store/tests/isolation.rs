@@ -123,6 +123,18 @@ async fn the_server_role_cannot_rewrite_the_audit_log_or_skip_policies() {
     let mut tx = store.begin(&Context::org(alpha)).await.unwrap();
     let err = tx.raw_execute_for_test("ALTER TABLE audit_log DISABLE ROW LEVEL SECURITY").await.unwrap_err();
     assert!(format!("{err:?}").contains("must be owner"), "{err:?}");
+    // Rows come in through audit_append() alone, which chains them; the setting that lets
+    // its own insert past the trigger gives the server role nothing without INSERT.
+    let mut tx = store.begin(&Context::org(alpha)).await.unwrap();
+    let err = tx
+        .raw_execute_for_test(&format!(
+            "SELECT set_config('kurobe.audit_chained', 'on', true); \
+             INSERT INTO audit_log (id, org_id, action, outcome, chain_position, prev_hash, hash) \
+             VALUES (gen_random_uuid(), '{alpha}', 'forged', 'success', 99, '\\x00', '\\x00')"
+        ))
+        .await
+        .unwrap_err();
+    assert!(format!("{err:?}").contains("permission denied"), "{err:?}");
 }
 
 #[tokio::test]
