@@ -15,7 +15,7 @@ use crate::{
     limits::CredentialLimits,
     metrics::Metrics,
     settings::Settings,
-    state::AppState,
+    state::{AppState, Shared},
     tenant_cache::TenantCache,
 };
 
@@ -62,7 +62,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         .map(|url| redis::Client::open(url.expose_secret()))
         .transpose()
         .context("redis.url is not a valid Redis URL")?;
-    Ok(AppState {
+    Ok(AppState::new(Shared {
         records: RecordWriter::start(store.clone()),
         answers: Arc::default(),
         store,
@@ -77,7 +77,7 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         datasources: Arc::default(),
         engines: Arc::new(engines),
         settings: Arc::new(settings),
-    })
+    }))
 }
 
 /// Applies pending migrations as the owner role.

@@ -342,7 +342,10 @@ async fn rotating_the_master_key_reseals_credentials_that_still_work() {
     assert_eq!(version, 2);
 
     // The server opens them with the rotated keys; the old key alone no longer can.
-    let state = kurobe_server::AppState { master_keys: std::sync::Arc::new(keys), ..app.state.clone() };
+    let state = kurobe_server::AppState::new(kurobe_server::state::Shared {
+        master_keys: std::sync::Arc::new(keys),
+        ..(*app.state).clone()
+    });
     let mut tx = state.store.begin(&kurobe_store::Context::org(admin.org_id)).await.unwrap();
     let record = tx.data_source(id.parse().unwrap()).await.unwrap().unwrap();
     tx.commit().await.unwrap();
