@@ -141,9 +141,15 @@ impl ResultCache {
     }
 
     /// The cached rows for `key`, or the rows `run` reads — run once however many callers
-    /// ask for the same key at the same time. A result with `ttl_seconds == 0` is returned
-    /// but not kept.
-    pub async fn get_or_run<F>(&self, key: [u8; 32], run: F) -> Result<Arc<CachedResult>, ConnectorError>
+    /// ask for the same key at the same time. With `ttl_seconds == 0` (the data source's
+    /// caching is off) the result is returned but not kept, so Redis is not asked either:
+    /// it cannot hold one (the change of limits moved `config_version`, part of the key).
+    pub async fn get_or_run<F>(
+        &self,
+        key: [u8; 32],
+        ttl_seconds: u32,
+        run: F,
+    ) -> Result<Arc<CachedResult>, ConnectorError>
     where
         F: Future<Output = Result<CachedResult, ConnectorError>>,
     {
@@ -153,6 +159,7 @@ impl ResultCache {
             .entry(key)
             .or_try_insert_with(async {
                 if let Some(redis) = &self.redis
+                    && ttl_seconds > 0
                     && let Some(found) = redis.get(&redis_key).await
                 {
                     return Ok(Arc::new(found));

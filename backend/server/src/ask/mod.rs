@@ -212,7 +212,11 @@ impl<'a> Source<'a> {
                 ttl_seconds: self.cache_ttl_seconds,
             })
         };
-        self.state.cache.get_or_run(cache::key(&scope, sql), execute).instrument(tracing::info_span!("cache")).await
+        self.state
+            .cache
+            .get_or_run(cache::key(&scope, sql), self.cache_ttl_seconds, execute)
+            .instrument(tracing::info_span!("cache"))
+            .await
     }
 }
 
