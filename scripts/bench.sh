@@ -12,6 +12,9 @@
 #   KUROBE_BENCH_SCALES       demo scale factors for the ask growth ("1 10"; 100 needs ~20 GB and an hour)
 #   KUROBE_BENCH_LOAD_SECONDS duration of each fixed-duration load run (4)
 #   KUROBE_BENCH_POSTGRES=0   leave Postgres out of the engine comparison
+#   KUROBE_BENCH_TRINO=0      leave Trino out (otherwise scripts/trino.sh starts one on
+#                             KUROBE_BENCH_TRINO_PORT, 18081, with a `postgresql` catalog over
+#                             the Postgres data; the test suites' Trino is on 18080)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -22,6 +25,8 @@ state=${KUROBE_BENCH_HOME:-$root/.kurobe/bench}
 port=${KUROBE_BENCH_PORT:-18900}
 pg_port=${KUROBE_BENCH_PG_PORT:-55440}
 redis_port=${KUROBE_BENCH_REDIS_PORT:-63800}
+trino_port=${KUROBE_BENCH_TRINO_PORT:-18081}
+with_trino=${KUROBE_BENCH_TRINO:-1}
 scales=${KUROBE_BENCH_SCALES:-1 10}
 load_seconds=${KUROBE_BENCH_LOAD_SECONDS:-4}
 dataset=${KUROBE_BENCH_DATASET:-$root/../shared/bench/retail_dataset.sql}
@@ -42,6 +47,7 @@ kurobe=$target/release/kurobe
 bench=$target/release/kurobe-bench
 
 stop_services() {
+  if [ "$with_trino" != 0 ]; then scripts/trino.sh down "$state" >/dev/null 2>&1 || true; fi
   scripts/services.sh down "$state" >/dev/null 2>&1 || true
   if [ "${KUROBE_BENCH_CLEAN:-0}" = 1 ]; then rm -rf "$state"; fi
 }
@@ -70,12 +76,14 @@ steps=()
 # `timed NAME command...`: runs it and records its wall time for the report.
 timed() {
   local name=$1; shift
-  local t0 t1
+  local t0 t1 seconds
   t0=$(date +%s.%N)
   "$@"
   t1=$(date +%s.%N)
-  steps+=("\"$name\": $(echo "$t1 - $t0" | bc)")
-  log "$name: $(echo "$t1 - $t0" | bc) s"
+  # printf, not bc alone: bc writes .2 for a step under a second, which is not JSON.
+  seconds=$(LC_NUMERIC=C printf '%.3f' "$(echo "$t1 - $t0" | bc)")
+  steps+=("\"$name\": $seconds")
+  log "$name: $seconds s"
 }
 
 pg_admin=$SERVICES_PG_ADMIN_URL
@@ -94,6 +102,17 @@ if [ ! -f "$state/data/bench.duckdb" ]; then
     env KUROBE_BENCH_PG_DSN="host=127.0.0.1 port=$pg_port dbname=retail_bench user=postgres password=$pg_password" \
     "$bench" load-duckdb --out "$state/data/bench.duckdb"
 fi
+trino_args=()
+if [ "$with_trino" != 0 ]; then
+  # Trino reads the same rows as the Postgres source, through its postgresql connector.
+  log "starting Trino on port $trino_port"
+  KUROBE_TRINO_PG_URL="jdbc:postgresql://127.0.0.1:$pg_port/retail_bench" KUROBE_TRINO_PG_USER=postgres \
+    KUROBE_TRINO_PG_PASSWORD=$pg_password timed "trino: start to ready (scripts/trino.sh up)" \
+    scripts/trino.sh up "$state" "$trino_port"
+  # Read in a subshell: KUROBE_TRINO_URL in the environment would be read as server configuration.
+  # shellcheck disable=SC1091
+  trino_args=(--trino-url "$(. "$state/trino.env" && echo "$KUROBE_TRINO_URL")")
+fi
 demo_args=()
 for scale in $scales; do
   file=$state/data/demo-sf$scale.duckdb
@@ -106,7 +125,7 @@ done
 printf '{%s}\n' "$(IFS=,; echo "${steps[*]}")" > "$setup_json"
 
 # Every benchmark data source uses the demo's semantic model, found by its name.
-for name in bench-duckdb bench-postgres $(for s in $scales; do echo "bench-demo-sf$s"; done); do
+for name in bench-duckdb bench-postgres bench-trino $(for s in $scales; do echo "bench-demo-sf$s"; done); do
   for suffix in "" -uncached; do
     cp config/semantic/retail-demo-duckdb.yaml "$state/semantic/$name$suffix.yaml"
   done
@@ -132,7 +151,7 @@ log "offline engine growth"
 "$bench" offline --out "$state/out/offline.json"
 log "server scenarios (each load run lasts $load_seconds s)"
 "$bench" http --kurobe "$kurobe" --addr "127.0.0.1:$port" --log "$state/out/server.log" \
-  --duckdb "$state/data/bench.duckdb" "${pg_args[@]}" "${demo_args[@]}" \
+  --duckdb "$state/data/bench.duckdb" "${pg_args[@]}" "${trino_args[@]}" "${demo_args[@]}" \
   --load-seconds "$load_seconds" --out "$state/out/http.json"
 
 commit=$(git describe --always --dirty --abbrev=10)

@@ -12,15 +12,20 @@ use anyhow::{Context as _, bail};
 use bytes::Bytes;
 use hdrhistogram::Histogram;
 use http_body_util::{BodyExt as _, Full};
-use hyper::{Method, Request, StatusCode, client::conn::http1::SendRequest, header};
+use hyper::{
+    Method, Request, StatusCode,
+    client::conn::http1::SendRequest,
+    header::{self, HeaderName, HeaderValue},
+};
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use tokio::net::TcpStream;
 
-/// One connection to the server, with the API key every request carries.
+/// One connection to a server, with the headers every request carries (Kurobe's API key,
+/// or Trino's user, catalog and schema).
 pub struct Client {
     addr: SocketAddr,
-    auth: String,
+    headers: Vec<(HeaderName, HeaderValue)>,
     sender: Option<SendRequest<Full<Bytes>>>,
 }
 
@@ -49,7 +54,15 @@ impl Call {
 
 impl Client {
     pub fn new(addr: SocketAddr, api_key: &str) -> Self {
-        Self { addr, auth: format!("Bearer {api_key}"), sender: None }
+        // A key that is not a header value is sent empty, and the server's 401 says so.
+        let mut auth =
+            HeaderValue::from_str(&format!("Bearer {api_key}")).unwrap_or_else(|_| HeaderValue::from_static(""));
+        auth.set_sensitive(true);
+        Self::with_headers(addr, vec![(header::AUTHORIZATION, auth)])
+    }
+
+    pub fn with_headers(addr: SocketAddr, headers: Vec<(HeaderName, HeaderValue)>) -> Self {
+        Self { addr, headers, sender: None }
     }
 
     async fn connect(&mut self) -> anyhow::Result<&mut SendRequest<Full<Bytes>>> {
@@ -65,17 +78,15 @@ impl Client {
 
     /// Sends one request and reads the whole answer.
     pub async fn send(&mut self, call: &Call) -> anyhow::Result<(StatusCode, Bytes)> {
-        let host = self.addr.to_string();
-        let auth = self.auth.clone();
-        let sender = self.connect().await?;
-        sender.ready().await?;
-        let request = Request::builder()
+        let mut request = Request::builder()
             .method(call.method.clone())
             .uri(&call.path)
-            .header(header::HOST, host)
-            .header(header::AUTHORIZATION, auth)
+            .header(header::HOST, self.addr.to_string())
             .header(header::CONTENT_TYPE, "application/json")
             .body(Full::new(call.body.clone()))?;
+        request.headers_mut().extend(self.headers.iter().cloned());
+        let sender = self.connect().await?;
+        sender.ready().await?;
         let result = async {
             let response = sender.send_request(request).await?;
             let status = response.status();

@@ -68,6 +68,16 @@ enum Command {
         pg_user: String,
         #[arg(long, env = "KUROBE_BENCH_PG_PASSWORD", hide_env_values = true, default_value = "")]
         pg_password: String,
+        /// Trino's `http://host:port`: adds a Trino data source on `--trino-catalog`.
+        #[arg(long)]
+        trino_url: Option<String>,
+        #[arg(long, default_value = "kurobe")]
+        trino_user: String,
+        /// A catalog over the benchmark data (`scripts/bench.sh`: Postgres's `retail_bench`).
+        #[arg(long, default_value = "postgresql")]
+        trino_catalog: String,
+        #[arg(long, default_value = "retail")]
+        trino_schema: String,
         /// `LABEL=FILE`: demo data at a scale factor, in DuckDB.
         #[arg(long)]
         demo: Vec<String>,
@@ -80,6 +90,9 @@ enum Command {
         iterations_duckdb: usize,
         #[arg(long, default_value_t = 5)]
         iterations_postgres: usize,
+        /// Fewer than the others: Trino takes tens to hundreds of milliseconds per query.
+        #[arg(long, default_value_t = 10)]
+        iterations_trino: usize,
         #[arg(long, default_value_t = 4)]
         startups: usize,
         #[arg(long)]
@@ -148,11 +161,16 @@ async fn main() -> anyhow::Result<()> {
             pg_database,
             pg_user,
             pg_password,
+            trino_url,
+            trino_user,
+            trino_catalog,
+            trino_schema,
             demo,
             load_seconds,
             concurrency,
             iterations_duckdb,
             iterations_postgres,
+            iterations_trino,
             startups,
             out,
         } => {
@@ -169,11 +187,18 @@ async fn main() -> anyhow::Result<()> {
                     user: pg_user,
                     password: pg_password,
                 }),
+                trino: trino_url.map(|url| direct::TrinoTarget {
+                    url,
+                    user: trino_user,
+                    catalog: trino_catalog,
+                    schema: trino_schema,
+                }),
                 demo: demo.iter().map(|d| split_pair(d)).collect::<anyhow::Result<_>>()?,
                 load_seconds,
                 concurrency,
                 iterations_duckdb,
                 iterations_postgres,
+                iterations_trino,
                 startups,
             };
             let report = scenarios::run(options).await?;

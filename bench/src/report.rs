@@ -59,6 +59,11 @@ fn num(value: &Value) -> String {
     }
 }
 
+/// Text made safe for one table cell: an engine's error can hold newlines and pipes.
+fn cell(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ").replace('|', "\\|")
+}
+
 fn table(out: &mut String, header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) {
     let _ = writeln!(out, "| {} |", header.join(" | "));
     let _ = writeln!(out, "|{}", " --- |".repeat(header.len()));
@@ -79,7 +84,7 @@ fn latency_rows(rows: &Value, key: &str) -> Vec<Vec<String>> {
             if let Some(error) = r.get("error") {
                 return vec![
                     num(&r[key]),
-                    format!("error: {}", num(error)),
+                    format!("error: {}", cell(&num(error))),
                     String::new(),
                     String::new(),
                     String::new(),
@@ -163,7 +168,7 @@ pub fn markdown(report: &Value) -> String {
             array(&http["stages"]).iter().map(|r| {
                 let mut row = vec![num(&r["question"])];
                 if let Some(error) = r.get("error") {
-                    row.push(format!("error: {}", num(error)));
+                    row.push(format!("error: {}", cell(&num(error))));
                     return row;
                 }
                 for stage in ["context_ms", "generate_ms", "guard_ms", "cache_ms", "execute_ms", "chart_ms", "total_ms"]

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::{
-    direct::{Engine, Target},
+    direct::{Engine, Target, TrinoTarget},
     http::{Call, Client, Latency, LoadResult, load},
     server::{Memory, Server},
 };
@@ -69,12 +69,15 @@ pub struct Options {
     pub log: PathBuf,
     pub duckdb: PathBuf,
     pub postgres: Option<PostgresSource>,
+    /// Trino's `postgresql` catalog over the same Postgres database.
+    pub trino: Option<TrinoTarget>,
     /// Label and DuckDB file of each demo scale.
     pub demo: Vec<(String, PathBuf)>,
     pub load_seconds: f64,
     pub concurrency: Vec<usize>,
     pub iterations_duckdb: usize,
     pub iterations_postgres: usize,
+    pub iterations_trino: usize,
     pub startups: usize,
 }
 
@@ -104,6 +107,13 @@ struct Source {
     uncached: String,
     direct: Target,
     iterations: usize,
+}
+
+impl Source {
+    /// One of the engines compared on the benchmark data (not a demo scale).
+    fn is_engine(&self) -> bool {
+        ["duckdb", "postgres", "trino"].contains(&self.label.as_str())
+    }
 }
 
 fn ms(d: Duration) -> f64 {
@@ -150,14 +160,14 @@ pub async fn run(options: Options) -> anyhow::Result<Value> {
 
     eprintln!("[bench] end to end");
     let mut e2e = serde_json::Map::new();
-    for source in sources.iter().filter(|s| s.label == "duckdb" || s.label == "postgres") {
+    for source in sources.iter().filter(|s| s.is_engine()) {
         e2e.insert(source.label.clone(), end_to_end(&mut client, source).await?);
     }
     report.insert("end_to_end".into(), Value::Object(e2e));
 
     eprintln!("[bench] semantic");
     let mut semantic = serde_json::Map::new();
-    for source in sources.iter().filter(|s| s.label == "duckdb" || s.label == "postgres") {
+    for source in sources.iter().filter(|s| s.is_engine()) {
         semantic.insert(source.label.clone(), semantic_latency(&mut client, source).await?);
     }
     report.insert("semantic".into(), Value::Object(semantic));
@@ -212,6 +222,16 @@ async fn ensure_sources(client: &mut Client, options: &Options) -> anyhow::Resul
             Some(json!({"password": pg.password})),
             Target::Postgres(pg.url()),
             options.iterations_postgres,
+        ));
+    }
+    if let Some(trino) = &options.trino {
+        wanted.push((
+            "trino".into(),
+            "Bench Trino".into(),
+            json!({"kind": "trino", "url": trino.url, "user": trino.user, "catalog": trino.catalog, "schema": trino.schema}),
+            None,
+            Target::Trino(trino.clone()),
+            options.iterations_trino,
         ));
     }
     for (label, path) in &options.demo {
@@ -304,62 +324,78 @@ async fn semantic_latency(client: &mut Client, source: &Source) -> anyhow::Resul
 
 /// For each (name, route, body less the data source): the SQL Kurobe ran, on the engine
 /// alone, alternated with the same request on the uncached source; then the cached source.
+/// A request that fails (a question the engine cannot run, say) is a row with its error.
 async fn compare(client: &mut Client, source: &Source, requests: Vec<(String, &str, Value)>) -> anyhow::Result<Value> {
     let mut engine = Engine::open(&source.direct).await?;
     let mut rows = Vec::new();
     for (name, route, body) in requests {
-        let call_on = |datasource: &str| {
-            let mut body = body.clone();
-            body["datasource_id"] = json!(datasource);
-            Call::post(route, &body)
-        };
-        let call = call_on(&source.uncached);
-        let first = match client.json(&call).await {
-            Ok(answer) => answer,
+        let row = match measure(client, &mut engine, source, route, &body).await {
+            Ok(mut row) => {
+                row["name"] = json!(name);
+                row
+            }
             Err(e) => {
-                rows.push(json!({"name": name, "error": format!("{e:#}")}));
-                continue;
+                eprintln!("[bench]   {}: {name}: {e:#}", source.label);
+                json!({"name": name, "error": format!("{e:#}")})
             }
         };
-        let sql = first["sql"].as_str().context("the SQL of the answer")?.to_owned();
-        engine.run(&sql).await?;
-        let (mut direct, mut uncached, mut execute, mut own) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..source.iterations {
-            direct.push(engine.run(&sql).await?.0);
-            let sent = Instant::now();
-            let answer = client.json(&call).await?;
-            let round_trip = sent.elapsed();
-            uncached.push(round_trip);
-            let execute_ms = answer["timings"]["execute_ms"].as_f64().unwrap_or(f64::NAN);
-            execute.push(execute_ms);
-            own.push(ms(round_trip) - execute_ms);
-        }
-        let cached_call = call_on(&source.cached);
-        client.json(&cached_call).await?;
-        let mut cached = Vec::new();
-        for _ in 0..source.iterations.max(10) {
-            let sent = Instant::now();
-            client.json(&cached_call).await?;
-            cached.push(sent.elapsed());
-        }
-        let direct = Latency::of_samples(&direct);
-        let uncached = Latency::of_samples(&uncached);
-        let target_ms = direct.p50_ms * 1.05 + 5.0;
-        rows.push(json!({
-            "name": name,
-            "sql": sql,
-            "rows": first["row_count"],
-            "direct": direct,
-            "uncached": uncached,
-            "cached": Latency::of_samples(&cached),
-            "server_execute_ms_p50": median(execute),
-            "round_trip_minus_execute_ms_p50": median(own),
-            "overhead_ratio_p50": uncached.p50_ms / direct.p50_ms,
-            "target_ms": target_ms,
-            "meets_target": uncached.p50_ms <= target_ms,
-        }));
+        rows.push(row);
     }
     Ok(Value::Array(rows))
+}
+
+/// One request of [`compare`]: its figures, or the first error.
+async fn measure(
+    client: &mut Client,
+    engine: &mut Engine,
+    source: &Source,
+    route: &str,
+    body: &Value,
+) -> anyhow::Result<Value> {
+    let call_on = |datasource: &str| {
+        let mut body = body.clone();
+        body["datasource_id"] = json!(datasource);
+        Call::post(route, &body)
+    };
+    let call = call_on(&source.uncached);
+    let first = client.json(&call).await?;
+    let sql = first["sql"].as_str().context("the SQL of the answer")?.to_owned();
+    let (_, engine_rows) = engine.run(&sql).await.with_context(|| format!("{} alone", source.label))?;
+    let (mut direct, mut uncached, mut execute, mut own) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..source.iterations {
+        direct.push(engine.run(&sql).await?.0);
+        let sent = Instant::now();
+        let answer = client.json(&call).await?;
+        let round_trip = sent.elapsed();
+        uncached.push(round_trip);
+        let execute_ms = answer["timings"]["execute_ms"].as_f64().unwrap_or(f64::NAN);
+        execute.push(execute_ms);
+        own.push(ms(round_trip) - execute_ms);
+    }
+    let cached_call = call_on(&source.cached);
+    client.json(&cached_call).await?;
+    let mut cached = Vec::new();
+    for _ in 0..source.iterations.max(10) {
+        let sent = Instant::now();
+        client.json(&cached_call).await?;
+        cached.push(sent.elapsed());
+    }
+    let direct = Latency::of_samples(&direct);
+    let uncached = Latency::of_samples(&uncached);
+    let target_ms = direct.p50_ms * 1.05 + 5.0;
+    Ok(json!({
+        "sql": sql,
+        "rows": first["row_count"],
+        "engine_rows": engine_rows,
+        "direct": direct,
+        "uncached": uncached,
+        "cached": Latency::of_samples(&cached),
+        "server_execute_ms_p50": median(execute),
+        "round_trip_minus_execute_ms_p50": median(own),
+        "overhead_ratio_p50": uncached.p50_ms / direct.p50_ms,
+        "target_ms": target_ms,
+        "meets_target": uncached.p50_ms <= target_ms,
+    }))
 }
 
 #[derive(Debug, Serialize)]
