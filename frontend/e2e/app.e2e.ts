@@ -2,13 +2,14 @@
 // edit and re-run SQL, save, history, dashboard, data sources, API keys, members, and what a
 // viewer may not reach; screenshots of every main page; axe-core on each.
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, env, expectAccessible, launch, newContext, shot, signIn, waitForAnswer, watchErrors } from "./support";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { api, env, expectAccessible, launch, newContext, recordFailures, shot, signIn, waitForAnswer, watchErrors } from "./support";
 
 let browser: Browser;
 let ctx: BrowserContext;
 let page: Page;
 let errors: string[];
+let onFailure: (name: string) => Promise<void>;
 const stamp = Date.now().toString(36);
 const savedName = `Orders by status, not cancelled (${stamp})`;
 
@@ -17,6 +18,11 @@ beforeAll(async () => {
   ctx = await newContext(browser);
   page = await ctx.newPage();
   errors = watchErrors(page);
+  onFailure = recordFailures(page);
+});
+
+afterEach(async ({ task }) => {
+  if (task.result?.state === "fail") await onFailure(task.name);
 });
 
 afterAll(async () => {

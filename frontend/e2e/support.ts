@@ -39,6 +39,27 @@ export async function newContext(browser: Browser, opts: { dark?: boolean; width
   return ctx;
 }
 
+/**
+ * What a failed step leaves behind, so a red CI run explains itself: a screenshot, the URL, the
+ * visible text and the page's failed API calls, printed with the failure.
+ */
+export function recordFailures(page: Page): (name: string) => Promise<void> {
+  const failedCalls: string[] = [];
+  page.on("response", (r) => {
+    if (r.url().includes("/api/") && r.status() >= 400) failedCalls.push(`${r.status()} ${r.request().method()} ${r.url()}`);
+  });
+  page.on("requestfailed", (r) => failedCalls.push(`failed ${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
+  return async (name) => {
+    const file = path.join(env.shots, `failed-${name.replace(/[^a-z0-9]+/gi, "-")}.png`);
+    mkdirSync(env.shots, { recursive: true });
+    await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+    const text = await page.locator("body").innerText({ timeout: 2_000 }).catch((e: Error) => `(no text: ${e.message})`);
+    console.error(
+      [`--- failed: ${name}`, `url: ${page.url()}`, `screenshot: ${file}`, "failed API calls (last 10):", ...failedCalls.slice(-10), "visible text:", text.slice(0, 3_000)].join("\n"),
+    );
+  };
+}
+
 /** Fails the test on any uncaught error in the page. */
 export function watchErrors(page: Page): string[] {
   const errors: string[] = [];
