@@ -80,7 +80,11 @@ export E2E_CHROMIUM=$(command -v chromium)
 
 step "end-to-end tests (playwright-core + Chromium, axe-core)"
 rm -rf "$E2E_SCREENSHOTS"
-npx vitest run --config vitest.e2e.config.ts --reporter=default --reporter=json --outputFile=test-results/e2e.json
+if ! npx vitest run --config vitest.e2e.config.ts --reporter=default --reporter=json --outputFile=test-results/e2e.json; then
+  # What the API and the web server said while the suite ran, for the failure above.
+  echo "--- the end of ./start.sh's log (API and web server):" >&2
+  grep -v -E '^ +([0-9]+: |at )' "$log" | tail -60 >&2
+fi
 
 # One closing line for the whole run.
 node -e '

@@ -82,8 +82,16 @@ export async function shot(page: Page, name: string, fullPage = true) {
   await page.screenshot({ path: path.join(env.shots, `${name}.png`), fullPage });
 }
 
-/** No serious or critical axe-core violation on the page as it is now. */
+/**
+ * No serious or critical axe-core violation on the page once it is still: a toast or a dialog
+ * fading in is half transparent, and axe-core measured its contrast mid-fade.
+ */
 export async function expectAccessible(page: Page, label: string) {
+  await page.waitForFunction(
+    () => document.getAnimations().every((a) => a.playState !== "running" || a.effect?.getTiming().iterations === Infinity),
+    undefined,
+    { timeout: 10_000 },
+  );
   const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
   const bad = result.violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")

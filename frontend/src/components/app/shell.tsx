@@ -114,9 +114,13 @@ function NavGroup({ title, items, pathname }: { title?: string; items: NavItem[]
       {items.map((item) => {
         const active = pathname === item.href || pathname.startsWith(`${item.href}/`);
         return (
+          // No prefetch: every page is dynamic, so a prefetch renders the layout (and asks the
+          // API who the caller is) for each of these links on every page view, and under load
+          // a click raced the hover prefetch of its own link and never navigated.
           <Link
             key={item.href}
             href={item.href}
+            prefetch={false}
             aria-current={active ? "page" : undefined}
             title={item.label}
             className={cn(
