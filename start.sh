@@ -63,6 +63,9 @@ if [ ! -f "$data/demo.duckdb" ]; then
   "$bin" demo load --duckdb "$data/demo.duckdb" --scale "${KUROBE_DEMO_SCALE:-0.1}"
 fi
 "$bin" demo init --duckdb "$data/demo.duckdb"
+# Whoever runs start.sh runs the server: its demo administrator is the server's operator
+# (reloads the engines file from the web app), unless the environment names others.
+export KUROBE_SECURITY__OPERATORS=${KUROBE_SECURITY__OPERATORS:-[admin@demo.kurobe.dev]}
 
 export KUROBE_SERVER__BIND=${KUROBE_SERVER__BIND:-127.0.0.1:$port}
 if [ "$web" = 0 ]; then

@@ -229,6 +229,10 @@ describe("an analyst", () => {
     await expectAccessible(page, "audit log");
     await page.getByRole("link", { name: "Engines" }).click();
     await page.getByText("Refused reloads").waitFor();
+    // start.sh makes the demo administrator the server's operator: the file and its reload.
+    await page.getByRole("button", { name: "Reload engines file" }).click();
+    await page.getByText(/Reload: (applied|unchanged)/).waitFor();
+    expect(await page.getByText(/engines\.yaml$/).count()).toBe(1);
     await shot(page, "16-engines");
     await expectAccessible(page, "engines");
   });

@@ -89,6 +89,8 @@ pub struct MeResponse {
     pub credential: CredentialKind,
     /// What this request's credential may do in this organisation.
     pub permissions: Vec<Permission>,
+    /// Whether the user operates the server: only an operator reloads the engines file.
+    pub operator: bool,
     /// Every organisation the user belongs to, for an organisation switcher.
     pub memberships: Vec<Membership>,
 }

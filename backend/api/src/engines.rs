@@ -9,10 +9,11 @@ pub struct EnginesStatus {
     pub version: u64,
     pub loaded_at: DateTime<Utc>,
     /// The engines file watched for changes; absent when the server runs the built-in
-    /// offline registry.
+    /// offline registry, and for anyone but the server's operators.
     pub file: Option<String>,
     /// Reloads refused since start (the running registry stayed each time).
     pub reload_failures: u64,
+    /// Why the last reload was refused; shown to the server's operators only.
     pub last_error: Option<ReloadError>,
     pub sections: Vec<EngineSection>,
 }

@@ -21,6 +21,9 @@ pub struct Principal {
     pub user_id: Uuid,
     pub role: Role,
     pub credential: Credential,
+    /// Whether the user operates the server itself (the server's `security.operators`):
+    /// server-wide actions, such as reloading the engines file, need it on top of the role.
+    pub operator: bool,
 }
 
 impl Principal {
@@ -47,7 +50,7 @@ mod tests {
     use super::*;
 
     fn principal(role: Role, credential: Credential) -> Principal {
-        Principal { org_id: Uuid::nil(), user_id: Uuid::nil(), role, credential }
+        Principal { org_id: Uuid::nil(), user_id: Uuid::nil(), role, credential, operator: false }
     }
 
     #[test]

@@ -285,6 +285,17 @@ pub struct SecuritySettings {
     pub jwt_ttl_seconds: i64,
     /// Versioned AES-256 keys for data-source credentials: `1:<base64>,2:<base64>`.
     pub master_keys: Option<SecretString>,
+    /// The emails of the server's operators (`[ops@example.com]` in the environment). The
+    /// engines file serves every organisation, so only an operator reloads it or reads where
+    /// it lives and why a reload was refused; organisation administrators see its engines.
+    pub operators: Vec<String>,
+}
+
+impl SecuritySettings {
+    /// Whether the user with this email operates the server (case-insensitive).
+    pub fn is_operator(&self, email: &str) -> bool {
+        self.operators.iter().any(|operator| operator.trim().eq_ignore_ascii_case(email))
+    }
 }
 
 impl Default for SecuritySettings {
@@ -295,6 +306,7 @@ impl Default for SecuritySettings {
             jwt_audience: "authenticated".into(),
             jwt_ttl_seconds: 3600,
             master_keys: None,
+            operators: Vec::new(),
         }
     }
 }
@@ -359,6 +371,11 @@ pub enum SettingsError {
     MasterKeys(#[from] MasterKeyError),
     #[error("database.url (KUROBE_DATABASE__URL or DATABASE_URL) is not set: it must name the kurobe_app role")]
     MissingDatabase,
+    #[error(
+        "security.operators (KUROBE_SECURITY__OPERATORS) lists `{0}`, which is not an email; \
+         operators are named by their account's email"
+    )]
+    InvalidOperator(String),
 }
 
 const JWT_GENERATE: &str = "openssl rand -base64 48";
@@ -410,6 +427,9 @@ impl Settings {
             return Err(SettingsError::MissingDatabase);
         }
         check_jwt_secret(self.security.jwt_secret.as_ref())?;
+        if let Some(bad) = self.security.operators.iter().find(|o| !o.trim().contains('@')) {
+            return Err(SettingsError::InvalidOperator(bad.clone()));
+        }
         let keys = self.security.master_keys.as_ref().ok_or(SettingsError::MissingSecret {
             key: "security.master_keys",
             env: "KUROBE_SECURITY__MASTER_KEYS",
@@ -553,6 +573,28 @@ mod tests {
             assert!(refused(jail).contains("32 bytes"));
             jail.set_env("KUROBE_SECURITY__MASTER_KEYS", GOOD_KEYS);
             assert!(load(jail).unwrap().settings.validate_for_serving().is_ok());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn operators_come_from_the_environment_and_must_be_emails() {
+        Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("DATABASE_URL", "postgres://a@b/c");
+            jail.set_env("KUROBE_SECURITY__JWT_SECRET", GOOD_JWT);
+            jail.set_env("KUROBE_SECURITY__MASTER_KEYS", GOOD_KEYS);
+            jail.set_env("KUROBE_SECURITY__OPERATORS", "[Ops@Example.com, root@example.com]");
+            let settings = load(jail).unwrap().settings;
+            assert!(
+                settings.security.is_operator("ops@example.com") && settings.security.is_operator("ROOT@example.com")
+            );
+            assert!(!settings.security.is_operator("admin@example.com"));
+            assert!(settings.validate_for_serving().is_ok());
+
+            jail.set_env("KUROBE_SECURITY__OPERATORS", "[ops]");
+            let refused = load(jail).unwrap().settings.validate_for_serving().unwrap_err().to_string();
+            assert!(refused.contains("lists `ops`, which is not an email"), "{refused}");
             Ok(())
         });
     }

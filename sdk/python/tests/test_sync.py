@@ -287,6 +287,19 @@ def test_engines_status_and_reload(kurobe: Kurobe) -> None:
     assert any(e.name == "offline" and e.available for e in text_to_sql.engines)
     reloaded = kurobe.engines.reload()
     assert reloaded.outcome in ("applied", "unchanged") and reloaded.status.version >= status.version
+    # start.sh makes the demo administrator the server's operator; another organisation's
+    # owner sees the engines but neither the file nor its reload.
+    assert kurobe.auth.me().operator and status.file is not None
+    from kurobe import PermissionDeniedError
+
+    tenant = kurobe.auth.signup(f"{unique('tenant')}@example.com", "a long enough password", unique("Tenant"))
+    with kurobe.with_credential(tenant.access_token) as owner:
+        assert not owner.auth.me().operator
+        seen = owner.engines.status()
+        assert seen.file is None and seen.sections
+        with pytest.raises(PermissionDeniedError) as refused:
+            owner.engines.reload()
+        assert refused.value.code == "forbidden"
 
 
 def test_ids_may_be_strings(kurobe: Kurobe, demo_id: UUID) -> None:

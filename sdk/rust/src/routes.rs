@@ -237,6 +237,7 @@ impl Client {
         self.call(Method::GET, "v1/admin/engines", NONE).await
     }
 
+    /// Reads the engines file again; for the server's operators (`security.operators`).
     pub async fn reload_engines(&self) -> Result<ReloadResult, Error> {
         self.call(Method::POST, "v1/admin/engines/reload", NONE).await
     }

@@ -51,6 +51,7 @@ async fn server() -> Server {
     )));
     settings.redis.url = std::env::var("KUROBE_TEST_REDIS_URL").ok().map(SecretString::from);
     settings.connectors.duckdb_dirs = vec![dir.path().to_path_buf()];
+    settings.security.operators = vec!["owner@example.com".into()];
     let state = kurobe_server::build_state(settings).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

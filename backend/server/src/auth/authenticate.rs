@@ -58,9 +58,15 @@ async fn authenticate_session(state: &AppState, token: &str, slot: &AuditSlot) -
     })?;
     // The organisation named by a token is only trusted once a membership confirms it; a
     // refusal before that is audited outside any organisation.
-    let role = member(state, claims.org_id, claims.sub).await?.ok_or(AuthError::NotAMember)?.role;
+    let member = member(state, claims.org_id, claims.sub).await?.ok_or(AuthError::NotAMember)?;
     slot.identify(claims.org_id, Some(claims.sub), None);
-    Ok(Principal { org_id: claims.org_id, user_id: claims.sub, role, credential: Credential::Session })
+    Ok(Principal {
+        org_id: claims.org_id,
+        user_id: claims.sub,
+        role: member.role,
+        credential: Credential::Session,
+        operator: state.settings.security.is_operator(&member.email),
+    })
 }
 
 async fn authenticate_key(state: &AppState, presented: &str, slot: &AuditSlot) -> Result<Principal, AuthError> {
@@ -84,7 +90,7 @@ async fn authenticate_key(state: &AppState, presented: &str, slot: &AuditSlot) -
     if key.expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(AuthError::ApiKeyExpired);
     }
-    let role = member(state, key.org_id, key.created_by).await?.ok_or(AuthError::NotAMember)?.role;
+    let member = member(state, key.org_id, key.created_by).await?.ok_or(AuthError::NotAMember)?;
     // `last_used_at` is written when the key is read from the database, so at most once per
     // tenant cache lifetime rather than on every request.
     if fresh {
@@ -95,8 +101,9 @@ async fn authenticate_key(state: &AppState, presented: &str, slot: &AuditSlot) -
     Ok(Principal {
         org_id: key.org_id,
         user_id: key.created_by,
-        role,
+        role: member.role,
         credential: Credential::ApiKey { id: key.id, scopes: key.scopes.clone() },
+        operator: state.settings.security.is_operator(&member.email),
     })
 }
 

@@ -164,6 +164,7 @@ pub async fn me(State(state): State<AppState>, Auth(principal): Auth) -> Result<
             Credential::ApiKey { .. } => CredentialKind::ApiKey,
         },
         permissions: permissions(&principal),
+        operator: principal.operator,
         memberships: memberships.iter().map(membership).collect(),
     }))
 }

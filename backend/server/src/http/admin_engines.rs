@@ -9,27 +9,34 @@ use kurobe_core::Permission;
 use kurobe_engines::ReloadOutcome;
 use kurobe_store::Context;
 
-use super::{ApiError, Auth, Json, require};
+use super::{ApiError, Auth, Json, require, require_operator};
 use crate::{
     audit::{Actor, Audit},
     engines::status,
     state::AppState,
 };
 
+/// The running registry. Where its file lives and why a reload was refused are the server's
+/// own business: only its operators see `file` and `last_error`.
 #[utoipa::path(get, path = "/v1/admin/engines", tag = "admin", security(("bearer" = [])), responses(
     (status = 200, body = EnginesStatus),
     (status = 403, body = ErrorBody),
 ))]
 pub async fn get(State(state): State<AppState>, Auth(principal): Auth) -> Result<Json<EnginesStatus>, ApiError> {
     require(&principal, Permission::EnginesManage)?;
-    Ok(Json(status(&state.engines)))
+    let mut status = status(&state.engines);
+    if !principal.operator {
+        status.file = None;
+        status.last_error = None;
+    }
+    Ok(Json(status))
 }
 
-/// Reads the engines file again. An invalid file is refused with `engines_invalid` and the
-/// running registry stays.
+/// Reads the engines file again, for the server's operators. An invalid file is refused with
+/// `engines_invalid` and the running registry stays.
 #[utoipa::path(post, path = "/v1/admin/engines/reload", tag = "admin", security(("bearer" = [])), responses(
     (status = 200, body = ReloadResult),
-    (status = 403, body = ErrorBody),
+    (status = 403, description = "Not an administrator, or not one of the server's operators", body = ErrorBody),
     (status = 422, description = "`engines_invalid`: the file was refused", body = ErrorBody),
 ))]
 pub async fn reload(
@@ -39,6 +46,7 @@ pub async fn reload(
 ) -> Result<Json<ReloadResult>, ApiError> {
     audit.action("engines.reload", None);
     require(&principal, Permission::EnginesManage)?;
+    require_operator(&principal, "reloading the engines file")?;
     let outcome = match state.engines.reload() {
         ReloadOutcome::Applied { .. } => "applied",
         ReloadOutcome::Unchanged { .. } => "unchanged",

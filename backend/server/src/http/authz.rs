@@ -45,3 +45,14 @@ pub fn require(principal: &Principal, permission: Permission) -> Result<(), ApiE
     }
     Ok(())
 }
+
+/// Refuses a server-wide action unless the caller operates the server
+/// (`security.operators`); organisation roles stop at their own organisation.
+pub fn require_operator(principal: &Principal, what: &str) -> Result<(), ApiError> {
+    if principal.operator {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(format!(
+        "{what} acts on the whole server: only its operators may (security.operators names them)"
+    )))
+}

@@ -37,7 +37,7 @@ use utoipa::{
 use utoipa_axum::{router::OpenApiRouter, routes};
 use utoipa_swagger_ui::SwaggerUi;
 
-pub use authz::{Auth, require};
+pub use authz::{Auth, require, require_operator};
 pub use error::ApiError;
 pub use extract::{Json, Path, Query};
 

@@ -39,7 +39,8 @@ pub(super) async fn run(state: &AppState, org_id: Uuid, run_id: Uuid) -> Result<
             skipped.push(json!({ "saved_question_id": question.id, "reason": "pinned by someone no longer a member" }));
             continue;
         };
-        let principal = Principal { org_id, user_id, role, credential: Credential::Session };
+        // Warming runs the pinner's SQL as they would; nothing it does is server-wide.
+        let principal = Principal { org_id, user_id, role, credential: Credential::Session, operator: false };
         let audit = Audit::background(run_id.to_string(), AGENT);
         audit.action("query.warm", Some(question.id.to_string()));
         let input = Input::Sql(question.sql.clone());

@@ -13,13 +13,17 @@ async fn app_with_file() -> (TestApp, tempfile::TempDir, std::path::PathBuf) {
     std::fs::write(&path, VALID).unwrap();
     let mut settings = settings();
     settings.engines.file = Some(path.clone());
+    settings.security.operators = vec![OPERATOR.into()];
     (TestApp::with_settings(settings).await, dir, path)
 }
 
+/// The server's operator in these tests; each test's other accounts are tenants only.
+const OPERATOR: &str = "Ops@Example.com";
+
 #[tokio::test]
-async fn admins_see_the_registry_and_a_broken_file_never_replaces_it() {
+async fn operators_see_the_registry_and_a_broken_file_never_replaces_it() {
     let (app, _dir, path) = app_with_file().await;
-    let admin = app.signup("admin@example.com", "Acme").await;
+    let admin = app.signup("ops@example.com", "Acme").await;
     let status = app.get("/v1/admin/engines", &admin.token).await.expect(StatusCode::OK).body;
     assert_eq!((status["version"].as_u64(), status["reload_failures"].as_u64()), (Some(1), Some(0)));
     assert_eq!(status["sections"][0]["kind"], "text_to_sql");
@@ -63,13 +67,49 @@ async fn only_engine_managers_touch_the_registry() {
         .expect_error(StatusCode::FORBIDDEN, "forbidden");
 }
 
+/// The file serves every organisation: an organisation's owner sees its engines, to choose
+/// among them, but neither reloads it nor learns where it lives or what broke it.
+#[tokio::test]
+async fn the_engines_file_is_the_operators_alone() {
+    let (app, _dir, path) = app_with_file().await;
+    let tenant = app.signup("owner@tenant.example", "Tenant").await;
+    let operator = app.signup("ops@example.com", "Operations").await;
+    std::fs::write(&path, "text_to_sql: [").unwrap();
+    app.post("/v1/admin/engines/reload", Some(&operator.token), json!({}))
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "engines_invalid");
+
+    let refused = app.post("/v1/admin/engines/reload", Some(&tenant.token), json!({})).await;
+    let message = refused.body["error"]["message"].as_str().unwrap_or_default().to_owned();
+    refused.expect_error(StatusCode::FORBIDDEN, "forbidden");
+    assert!(message.contains("only its operators"), "{message}");
+    let rows = app.audit_rows("engines.reload").await;
+    let tenant_rows: Vec<_> = rows.iter().filter(|r| r.org_id == Some(tenant.org_id)).collect();
+    assert_eq!(tenant_rows.len(), 1);
+    assert_eq!((tenant_rows[0].outcome.as_str(), tenant_rows[0].error_code.as_deref()), ("denied", Some("forbidden")));
+
+    let seen = app.get("/v1/admin/engines", &tenant.token).await.expect(StatusCode::OK).body;
+    assert_eq!((seen["file"].clone(), seen["last_error"].clone()), (json!(null), json!(null)));
+    assert_eq!(seen["reload_failures"], 1);
+    assert_eq!(seen["sections"][0]["engines"][0]["name"], "offline");
+    let full = app.get("/v1/admin/engines", &operator.token).await.body;
+    assert_eq!(full["file"].as_str(), path.to_str());
+    assert!(full["last_error"]["message"].is_string(), "{full}");
+
+    let me = |token: String| {
+        let app = &app;
+        async move { app.get("/v1/auth/me", &token).await.expect(StatusCode::OK).body["operator"].clone() }
+    };
+    assert_eq!((me(tenant.token.clone()).await, me(operator.token.clone()).await), (json!(false), json!(true)));
+}
+
 const WITH_LOCAL: &str = "    offline: { provider: rule_based }\n    local:\n      provider: openai_compatible\n      config: { model: m, base_url: \"http://127.0.0.1:9/v1\" }\n";
 
 #[tokio::test]
 async fn an_organisation_chooses_its_engine_and_keeps_working_when_it_disappears() {
     let (app, _dir, path) = app_with_file().await;
     std::fs::write(&path, VALID.replace("    offline: { provider: rule_based }\n", WITH_LOCAL)).unwrap();
-    let a = app.signup("a@example.com", "Alpha").await;
+    let a = app.signup("ops@example.com", "Alpha").await;
     let b = app.signup("b@example.com", "Beta").await;
     app.post("/v1/admin/engines/reload", Some(&a.token), json!({})).await.expect(StatusCode::OK);
 

@@ -455,6 +455,7 @@ class Engines(_Resource):
         return await self._run(c.engines())
 
     async def reload(self) -> ReloadResult:
+        """Reads the engines file again; for the server's operators (``security.operators``)."""
         return await self._run(c.engines_reload())
 
 

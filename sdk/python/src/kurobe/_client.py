@@ -448,6 +448,7 @@ class Engines(_Resource):
         return self._run(c.engines())
 
     def reload(self) -> ReloadResult:
+        """Reads the engines file again; for the server's operators (``security.operators``)."""
         return self._run(c.engines_reload())
 
 

@@ -151,6 +151,8 @@ class MeResponse(Response):
     credential: CredentialKind
     permissions: list[Permission]
     memberships: list[Membership]
+    operator: bool = False
+    """Whether the user operates the server: only an operator reloads the engines file."""
 
 
 class TokenResponse(Response):
@@ -654,7 +656,9 @@ class EnginesStatus(Response):
     reload_failures: int
     sections: list[EngineSection]
     file: str | None = None
+    """Shown to the server's operators only."""
     last_error: ReloadError | None = None
+    """Shown to the server's operators only."""
 
 
 class ReloadResult(Response):

@@ -5,7 +5,8 @@
 //! permission gets for any id), change nothing there, and every refusal is audited in the
 //! caller's organisation and leaves the caller's data as it was. An API key narrowed to one
 //! scope calls too: every role holds `datasources:read` and `queries:read`, so only a key
-//! without them shows that the routes needing them check them.
+//! without them shows that the routes needing them check them. Acme's admin operates the
+//! server and its owner does not, so a server-wide route refuses the owner.
 
 use std::collections::BTreeSet;
 
@@ -30,6 +31,8 @@ enum Access {
     /// Any member signed in with a session, not an API key.
     Session,
     Needs(Permission),
+    /// The permission, and one of the server's operators (`security.operators`).
+    Operator(Permission),
 }
 
 /// What a route's id (in its path, or its body) names.
@@ -159,7 +162,7 @@ fn routes() -> Vec<Route> {
         }),
         route(M::DELETE, "/v1/saved/{id}", Needs(QueriesRun), FreshSavedQuestion, S::NO_CONTENT, none),
         route(M::GET, "/v1/admin/engines", Needs(EnginesManage), Nothing, S::OK, none),
-        route(M::POST, "/v1/admin/engines/reload", Needs(EnginesManage), Nothing, S::OK, none),
+        route(M::POST, "/v1/admin/engines/reload", Access::Operator(EnginesManage), Nothing, S::OK, none),
         route(M::GET, "/v1/admin/jobs", Needs(EnginesManage), Nothing, S::OK, none),
         // `{name}` is a job's name, the same in every organisation; the run is the caller's.
         route(M::POST, "/v1/admin/jobs/{name}/run", Needs(EnginesManage), Nothing, S::ACCEPTED, none),
@@ -191,7 +194,11 @@ struct Caller {
     role: Role,
     session: Session,
     scopes: Option<Vec<Permission>>,
+    operator: bool,
 }
+
+/// The one member of Acme who operates the server.
+const OPERATOR: &str = "admin@acme.example";
 
 impl Caller {
     /// The code this caller is refused with on a route, or `None` when it may call it.
@@ -202,6 +209,9 @@ impl Caller {
             Access::Needs(permission) if !self.role.allows(permission) => Some("forbidden"),
             Access::Needs(permission) => {
                 self.scopes.as_ref().is_some_and(|s| !s.contains(&permission)).then_some("insufficient_scope")
+            }
+            Access::Operator(permission) => {
+                self.refusal(Access::Needs(permission)).or((!self.operator).then_some("forbidden"))
             }
         }
     }
@@ -269,16 +279,20 @@ fn id_of(response: Response, field: &str) -> String {
 
 impl World {
     async fn new() -> Self {
-        let (app, dir, owner, datasource) = app_with_demo_settings(settings()).await;
+        let mut settings = settings();
+        settings.security.operators = vec![OPERATOR.into()];
+        let (app, dir, owner, datasource) = app_with_demo_settings(settings).await;
         let demo = dir.path().join("demo.duckdb").display().to_string();
-        let mut callers = vec![Caller { role: Role::Owner, session: owner.clone(), scopes: None }];
+        let mut callers = vec![Caller { role: Role::Owner, session: owner.clone(), scopes: None, operator: false }];
         for role in [Role::Admin, Role::Analyst, Role::Viewer] {
-            let session = app.member(&owner, &format!("{role}@acme.example"), role.as_str()).await;
-            callers.push(Caller { role, session, scopes: None });
+            let email = format!("{role}@acme.example");
+            let session = app.member(&owner, &email, role.as_str()).await;
+            callers.push(Caller { role, session, scopes: None, operator: email == OPERATOR });
         }
         let (key, _) = app.api_key(&owner, Some(vec!["audit:read"])).await;
         let session = Session { token: key, ..owner.clone() };
-        callers.push(Caller { role: Role::Owner, session, scopes: Some(vec![Permission::AuditRead]) });
+        let scopes = Some(vec![Permission::AuditRead]);
+        callers.push(Caller { role: Role::Owner, session, scopes, operator: false });
         let own_query = succeeded_query(&app, &owner, &datasource).await;
         let own_datasource = datasource;
 

@@ -14,9 +14,13 @@ import { Time } from "@/components/app/time";
 import { api } from "@/lib/api/client";
 import { errorMessage } from "@/lib/api/errors";
 import type { EnginesStatus, ReloadResult } from "@/lib/api/types";
+import { useMe } from "@/lib/me";
 
 export function EnginesPage() {
   const qc = useQueryClient();
+  // The file serves every organisation: only the server's operators reload it, and only they
+  // are told where it lives and why a reload was refused.
+  const { operator } = useMe();
   const status = useQuery({ queryKey: ["engines"], queryFn: () => api<EnginesStatus>("/admin/engines"), refetchInterval: 30_000 });
   const reload = useMutation({
     mutationFn: () => api<ReloadResult>("/admin/engines/reload", { method: "POST" }),
@@ -36,9 +40,11 @@ export function EnginesPage() {
         title="Engines"
         description="The engine registry: which engines answer questions, in what order, and whether each can be reached."
         actions={
-          <Button variant="outline" onClick={() => reload.mutate()} disabled={reload.isPending}>
-            {reload.isPending ? <Loader2 className="animate-spin" /> : <RefreshCw />} Reload engines file
-          </Button>
+          operator && (
+            <Button variant="outline" onClick={() => reload.mutate()} disabled={reload.isPending}>
+              {reload.isPending ? <Loader2 className="animate-spin" /> : <RefreshCw />} Reload engines file
+            </Button>
+          )
         }
       />
       <div className="flex flex-col gap-4 px-6 py-4">
@@ -52,7 +58,16 @@ export function EnginesPage() {
               <Stat label="Version" value={`v${s.version}`} />
               <Stat label="Loaded" value={<Time iso={s.loaded_at} />} />
               <Stat label="Refused reloads" value={s.reload_failures} warn={s.reload_failures > 0} />
-              <Stat label="File" value={<span className="break-all font-mono text-xs">{s.file ?? "built-in defaults"}</span>} />
+              <Stat
+                label="File"
+                value={
+                  operator ? (
+                    <span className="break-all font-mono text-xs">{s.file ?? "built-in defaults"}</span>
+                  ) : (
+                    <span className="text-sm font-normal text-muted-foreground">kept by the server&apos;s operators</span>
+                  )
+                }
+              />
             </div>
             {s.last_error ? (
               <Alert variant="destructive">
@@ -64,6 +79,11 @@ export function EnginesPage() {
                   <pre className="whitespace-pre-wrap font-mono text-xs">{s.last_error.message}</pre>
                 </AlertDescription>
               </Alert>
+            ) : !operator && s.reload_failures > 0 ? (
+              <p className="flex items-center gap-1.5 text-sm text-muted-foreground">
+                <AlertTriangle className="size-4 text-warning" aria-hidden /> A reload was refused; the previous registry stays in
+                force, and the server&apos;s operators see why.
+              </p>
             ) : (
               <p className="flex items-center gap-1.5 text-sm text-muted-foreground">
                 <CheckCircle2 className="size-4 text-success" aria-hidden /> No reload error.
