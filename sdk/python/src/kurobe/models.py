@@ -151,7 +151,7 @@ class MeResponse(Response):
     credential: CredentialKind
     permissions: list[Permission]
     memberships: list[Membership]
-    operator: bool = False
+    operator: bool
     """Whether the user operates the server: only an operator reloads the engines file."""
 
 
