@@ -147,6 +147,12 @@ KUROBE_BENCH_API_KEY=$(cat "$state/api_key")
 pg_args=()
 [ "${KUROBE_BENCH_POSTGRES:-1}" = 0 ] || pg_args=(--pg-host 127.0.0.1 --pg-port "$pg_port")
 
+# An empty platform database, made anew each run, for start-up with every migration and for
+# idle memory before anything is set up (the kept state above has the bench's data sources).
+psql -qX "$pg_admin" -c "DROP DATABASE IF EXISTS kurobe_empty" -c "CREATE DATABASE kurobe_empty OWNER kurobe_owner" >/dev/null
+export KUROBE_BENCH_EMPTY_DATABASE_URL=${KUROBE_DATABASE__URL%/kurobe}/kurobe_empty
+export KUROBE_BENCH_EMPTY_MIGRATION_URL=${KUROBE_DATABASE__MIGRATION_URL%/kurobe}/kurobe_empty
+
 log "offline engine growth"
 "$bench" offline --out "$state/out/offline.json"
 log "server scenarios (each load run lasts $load_seconds s)"

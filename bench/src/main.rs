@@ -95,6 +95,13 @@ enum Command {
         iterations_trino: usize,
         #[arg(long, default_value_t = 4)]
         startups: usize,
+        /// An empty platform database (the app role's URL), for start-up with every migration
+        /// and idle memory before anything is set up.
+        #[arg(long, env = "KUROBE_BENCH_EMPTY_DATABASE_URL", hide_env_values = true, requires = "empty_migration_url")]
+        empty_database_url: Option<String>,
+        /// The owner role's URL of the same database, to migrate it.
+        #[arg(long, env = "KUROBE_BENCH_EMPTY_MIGRATION_URL", hide_env_values = true)]
+        empty_migration_url: Option<String>,
         #[arg(long)]
         out: PathBuf,
     },
@@ -172,6 +179,8 @@ async fn main() -> anyhow::Result<()> {
             iterations_postgres,
             iterations_trino,
             startups,
+            empty_database_url,
+            empty_migration_url,
             out,
         } => {
             let options = scenarios::Options {
@@ -200,6 +209,9 @@ async fn main() -> anyhow::Result<()> {
                 iterations_postgres,
                 iterations_trino,
                 startups,
+                empty_database: empty_database_url
+                    .zip(empty_migration_url)
+                    .map(|(url, migration_url)| scenarios::EmptyDatabase { url, migration_url }),
             };
             let report = scenarios::run(options).await?;
             write_json(&out, &report)

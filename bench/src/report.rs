@@ -136,7 +136,26 @@ pub fn markdown(report: &Value) -> String {
             [
                 vec!["start to ready, median (ms)".into(), num(&http["startup"]["ready_ms_median"]), "≤ 1000".into()],
                 vec!["start to ready, every start (ms)".into(), num(&http["startup"]["ready_ms"]), String::new()],
-                vec!["RSS idle after start (MiB)".into(), num(&mem["idle_after_start"]["rss_mib"]), "≤ 60".into()],
+                vec![
+                    "start to ready on an empty database, every migration applied (ms)".into(),
+                    num(&mem["empty_database"]["ready_ms_with_migrations"]),
+                    "≤ 1000".into(),
+                ],
+                vec![
+                    "RSS idle on an empty database (MiB)".into(),
+                    num(&mem["empty_database"]["idle"]["rss_mib"]),
+                    "≤ 60".into(),
+                ],
+                vec![
+                    "RSS idle on an empty database, MIMALLOC_ARENA_EAGER_COMMIT=0 (MiB)".into(),
+                    num(&mem["empty_database"]["idle_lazy_commit"]["rss_mib"]),
+                    "≤ 60".into(),
+                ],
+                vec![
+                    "RSS idle after start, with the bench's data sources (MiB)".into(),
+                    num(&mem["idle_after_start"]["rss_mib"]),
+                    String::new(),
+                ],
                 vec![
                     "RSS idle after data-source setup (MiB)".into(),
                     num(&mem["idle_after_setup"]["rss_mib"]),

@@ -79,6 +79,15 @@ pub struct Options {
     pub iterations_postgres: usize,
     pub iterations_trino: usize,
     pub startups: usize,
+    /// An empty platform database, for start-up with every migration and idle memory with
+    /// nothing set up.
+    pub empty_database: Option<EmptyDatabase>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EmptyDatabase {
+    pub url: String,
+    pub migration_url: String,
 }
 
 #[derive(Debug, Clone)]
@@ -128,15 +137,48 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+/// Idle memory two seconds after `/readyz`.
+async fn idle_memory(server: &Server) -> anyhow::Result<Memory> {
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    server.memory()
+}
+
+/// A server on an empty database: its first start applies every migration, and its idle
+/// memory has no data source opened. Measured twice, with mimalloc's default arena commit and
+/// with `MIMALLOC_ARENA_EAGER_COMMIT=0` (what docs/deploy.md offers to trade).
+async fn on_empty_database(options: &Options, empty: &EmptyDatabase) -> anyhow::Result<Value> {
+    let database = [
+        ("KUROBE_DATABASE__URL", empty.url.as_str()),
+        ("KUROBE_DATABASE__MIGRATION_URL", empty.migration_url.as_str()),
+    ];
+    let server = Server::start(&options.kurobe, options.addr, &options.log, &database).await?;
+    let migrated_ms = ms(server.ready_after);
+    let idle = idle_memory(&server).await?;
+    server.stop().await?;
+    let lazy = [database[0], database[1], ("MIMALLOC_ARENA_EAGER_COMMIT", "0")];
+    let server = Server::start(&options.kurobe, options.addr, &options.log, &lazy).await?;
+    let idle_lazy = idle_memory(&server).await?;
+    server.stop().await?;
+    eprintln!(
+        "[bench] empty database: ready after {migrated_ms:.0} ms with every migration; idle RSS {:.1} MiB ({:.1} with lazy arena commit)",
+        idle.rss_mib, idle_lazy.rss_mib
+    );
+    Ok(json!({ "ready_ms_with_migrations": migrated_ms, "idle": idle, "idle_lazy_commit": idle_lazy }))
+}
+
 pub async fn run(options: Options) -> anyhow::Result<Value> {
     let mut report = serde_json::Map::new();
+    let empty = match &options.empty_database {
+        Some(empty) => on_empty_database(&options, empty).await?,
+        None => Value::Null,
+    };
 
     // Start-up: a few cold starts (migrations already applied, so `migrate_on_start`
     // only checks them), the last one kept for everything else.
     let mut ready_ms = Vec::new();
     let mut server = None;
     for i in 0..options.startups.max(1) {
-        let started = Server::start(&options.kurobe, options.addr, &options.log).await?;
+        let started = Server::start(&options.kurobe, options.addr, &options.log, &[]).await?;
         ready_ms.push(ms(started.ready_after));
         if i + 1 < options.startups {
             started.stop().await?;
@@ -145,8 +187,7 @@ pub async fn run(options: Options) -> anyhow::Result<Value> {
         }
     }
     let server = server.context("a server")?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let idle = server.memory()?;
+    let idle = idle_memory(&server).await?;
     eprintln!("[bench] ready after {ready_ms:?} ms; idle RSS {:.1} MiB", idle.rss_mib);
     report.insert("startup".into(), json!({"ready_ms": ready_ms, "ready_ms_median": median(ready_ms.clone())}));
 
@@ -187,6 +228,7 @@ pub async fn run(options: Options) -> anyhow::Result<Value> {
     report.insert(
         "memory".into(),
         json!({
+            "empty_database": empty,
             "idle_after_start": idle,
             "idle_after_setup": idle_after_setup,
             "max_rss_under_load_mib": under_load,

@@ -22,8 +22,9 @@ pub struct Server {
 }
 
 impl Server {
-    /// Spawns `kurobe serve` bound to `addr` (logs appended to `log`) and waits until ready.
-    pub async fn start(kurobe: &Path, addr: SocketAddr, log: &Path) -> anyhow::Result<Self> {
+    /// Spawns `kurobe serve` bound to `addr` (logs appended to `log`), with `env` on top of
+    /// the bench's environment, and waits until ready.
+    pub async fn start(kurobe: &Path, addr: SocketAddr, log: &Path, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let log_file = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
         let started = Instant::now();
         let mut command = Command::new(kurobe);
@@ -36,6 +37,7 @@ impl Server {
         let child = command
             .arg("serve")
             .env("KUROBE_SERVER__BIND", addr.to_string())
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file)
