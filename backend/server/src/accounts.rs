@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::{
     auth::{api_key, password},
     http::ApiError,
+    settings::SecuritySettings,
 };
 
 /// Trims and lower-cases an email, and checks it has the shape of one.
@@ -25,6 +26,19 @@ pub fn normalise_email(raw: &str) -> Result<String, ApiError> {
                 && !domain.contains('@')
         });
     if valid { Ok(email) } else { Err(ApiError::invalid(format!("`{}` is not an email address", truncate(raw, 80)))) }
+}
+
+/// Refuses to make, through the API, the account of an email that `security.operators` lists:
+/// whoever claimed it first (by signing up, or as a member an organisation adds) would operate
+/// the server. An operator's account is made with `kurobe user create`.
+pub fn refuse_operator_account(security: &SecuritySettings, email: &str) -> Result<(), ApiError> {
+    if security.is_operator(email) {
+        return Err(ApiError::forbidden(
+            "this email names one of the server's operators: its account is made with `kurobe user create`, \
+             not through the API",
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a display or organisation name: 1 to 200 characters after trimming.

@@ -41,7 +41,7 @@ fn token(state: &AppState, user: &UserRecord, org: &OrganisationRecord, role: Ro
     (status = 201, body = TokenResponse),
     (status = 409, description = "`email_taken`", body = ErrorBody),
     (status = 422, description = "`validation_failed`", body = ErrorBody),
-    (status = 403, description = "Sign-up is disabled", body = ErrorBody),
+    (status = 403, description = "Sign-up is disabled, or the email is one of the server's operators", body = ErrorBody),
 ))]
 pub async fn signup(
     State(state): State<AppState>,
@@ -53,6 +53,7 @@ pub async fn signup(
         return Err(ApiError::forbidden("sign-up is disabled on this server; ask an administrator for an account"));
     }
     let email = normalise_email(&req.email)?;
+    accounts::refuse_operator_account(&state.settings.security, &email)?;
     let org_name = normalise_name("organisation_name", &req.organisation_name)?;
     let display_name = req.display_name.as_deref().map(|n| normalise_name("display_name", n)).transpose()?;
 

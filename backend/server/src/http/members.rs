@@ -59,7 +59,7 @@ pub async fn list(State(state): State<AppState>, Auth(principal): Auth) -> Resul
 #[utoipa::path(post, path = "/v1/members", tag = "members", security(("bearer" = [])), request_body = AddMemberRequest,
     responses(
     (status = 201, body = Member),
-    (status = 403, body = ErrorBody),
+    (status = 403, description = "Not allowed to add members, or a new account for one of the server's operators", body = ErrorBody),
     (status = 409, description = "Already a member", body = ErrorBody),
     (status = 422, description = "New account without a password", body = ErrorBody),
 ))]
@@ -80,6 +80,7 @@ pub async fn add(
     let user = match tx.user_by_email(&email).await? {
         Some(user) => user,
         None => {
+            accounts::refuse_operator_account(&state.settings.security, &email)?;
             let password = req
                 .password
                 .as_deref()

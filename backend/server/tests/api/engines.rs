@@ -1,7 +1,9 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::support::{TestApp, settings};
+use kurobe_core::Role;
+
+use crate::support::{PASSWORD, TestApp, settings};
 
 const VALID: &str = "text_to_sql:\n  default: offline\n  engines:\n    offline: { provider: rule_based }\n\
 visualization:\n  default: rules\n  engines:\n    rules: { provider: rule_based }\n\
@@ -23,7 +25,7 @@ const OPERATOR: &str = "Ops@Example.com";
 #[tokio::test]
 async fn operators_see_the_registry_and_a_broken_file_never_replaces_it() {
     let (app, _dir, path) = app_with_file().await;
-    let admin = app.signup("ops@example.com", "Acme").await;
+    let admin = app.cli_member(None, "ops@example.com", Role::Owner).await;
     let status = app.get("/v1/admin/engines", &admin.token).await.expect(StatusCode::OK).body;
     assert_eq!((status["version"].as_u64(), status["reload_failures"].as_u64()), (Some(1), Some(0)));
     assert_eq!(status["sections"][0]["kind"], "text_to_sql");
@@ -73,7 +75,19 @@ async fn only_engine_managers_touch_the_registry() {
 async fn the_engines_file_is_the_operators_alone() {
     let (app, _dir, path) = app_with_file().await;
     let tenant = app.signup("owner@tenant.example", "Tenant").await;
-    let operator = app.signup("ops@example.com", "Operations").await;
+    // The operator's account is the command line's to make: signing up with its email, or
+    // being added under it by an organisation, would hand the server to whoever did it first.
+    let body = json!({ "email": "OPS@example.com", "password": PASSWORD, "organisation_name": "Mine" });
+    let claimed = app.post("/v1/auth/signup", None, body).await;
+    let message = claimed.body["error"]["message"].as_str().unwrap_or_default().to_owned();
+    claimed.expect_error(StatusCode::FORBIDDEN, "forbidden");
+    assert!(message.contains("kurobe user create"), "{message}");
+    let body = json!({ "email": "ops@example.com", "role": "admin", "password": PASSWORD });
+    app.post("/v1/members", Some(&tenant.token), body).await.expect_error(StatusCode::FORBIDDEN, "forbidden");
+    let operator = app.cli_member(None, "ops@example.com", Role::Owner).await;
+    // Once it exists, an organisation may add the account like any other.
+    let body = json!({ "email": "ops@example.com", "role": "viewer" });
+    app.post("/v1/members", Some(&tenant.token), body).await.expect(StatusCode::CREATED);
     std::fs::write(&path, "text_to_sql: [").unwrap();
     app.post("/v1/admin/engines/reload", Some(&operator.token), json!({}))
         .await
@@ -109,7 +123,7 @@ const WITH_LOCAL: &str = "    offline: { provider: rule_based }\n    local:\n   
 async fn an_organisation_chooses_its_engine_and_keeps_working_when_it_disappears() {
     let (app, _dir, path) = app_with_file().await;
     std::fs::write(&path, VALID.replace("    offline: { provider: rule_based }\n", WITH_LOCAL)).unwrap();
-    let a = app.signup("ops@example.com", "Alpha").await;
+    let a = app.cli_member(None, "ops@example.com", Role::Owner).await;
     let b = app.signup("b@example.com", "Beta").await;
     app.post("/v1/admin/engines/reload", Some(&a.token), json!({})).await.expect(StatusCode::OK);
 

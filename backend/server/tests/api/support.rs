@@ -184,6 +184,18 @@ impl TestApp {
         self.login(email, Some(owner.org_id)).await
     }
 
+    /// Adds `email` with `role` to the organisation as the command line does (`kurobe user
+    /// create`), the only way to make the account of an email `security.operators` lists, and
+    /// signs it in. Without an organisation, makes one (`kurobe org create`) for it to own.
+    pub async fn cli_member(&self, org_id: Option<Uuid>, email: &str, role: kurobe_core::Role) -> Session {
+        let org_id = match org_id {
+            Some(id) => id,
+            None => kurobe_server::admin::create_organisation(&self.state.store, email).await.unwrap().id,
+        };
+        kurobe_server::admin::add_user(&self.state.store, org_id, email, PASSWORD, role).await.unwrap();
+        self.login(email, Some(org_id)).await
+    }
+
     pub async fn login(&self, email: &str, org: Option<Uuid>) -> Session {
         let body = json!({ "email": email, "password": PASSWORD, "organisation_id": org });
         let response = self.post("/v1/auth/login", None, body).await.expect(StatusCode::OK);

@@ -286,8 +286,14 @@ impl World {
         let mut callers = vec![Caller { role: Role::Owner, session: owner.clone(), scopes: None, operator: false }];
         for role in [Role::Admin, Role::Analyst, Role::Viewer] {
             let email = format!("{role}@acme.example");
-            let session = app.member(&owner, &email, role.as_str()).await;
-            callers.push(Caller { role, session, scopes: None, operator: email == OPERATOR });
+            let operator = email == OPERATOR;
+            // Only the command line makes an operator's account.
+            let session = if operator {
+                app.cli_member(Some(owner.org_id), &email, role).await
+            } else {
+                app.member(&owner, &email, role.as_str()).await
+            };
+            callers.push(Caller { role, session, scopes: None, operator });
         }
         let (key, _) = app.api_key(&owner, Some(vec!["audit:read"])).await;
         let session = Session { token: key, ..owner.clone() };
