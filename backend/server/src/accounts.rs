@@ -28,11 +28,17 @@ pub fn normalise_email(raw: &str) -> Result<String, ApiError> {
     if valid { Ok(email) } else { Err(ApiError::invalid(format!("`{}` is not an email address", truncate(raw, 80)))) }
 }
 
-/// Refuses to make, through the API, the account of an email that `security.operators` lists:
-/// whoever claimed it first (by signing up, or as a member an organisation adds) would operate
-/// the server. An operator's account is made with `kurobe user create`.
-pub fn refuse_operator_account(security: &SecuritySettings, email: &str) -> Result<(), ApiError> {
-    if security.is_operator(email) {
+/// Refuses to make, through the API, the account of an email that `security.operators` lists
+/// while it has none: whoever claimed it first (by signing up, or as a member an organisation
+/// adds) would operate the server. An operator's account is made with `kurobe user create`;
+/// once it exists, the usual answers (`email_taken`, adding it as a member) apply. The
+/// transaction's context must name `email` as its login email.
+pub async fn refuse_new_operator_account(
+    tx: &mut Scoped,
+    security: &SecuritySettings,
+    email: &str,
+) -> Result<(), ApiError> {
+    if security.is_operator(email) && tx.user_by_email(email).await?.is_none() {
         return Err(ApiError::forbidden(
             "this email names one of the server's operators: its account is made with `kurobe user create`, \
              not through the API",

@@ -53,12 +53,12 @@ pub async fn signup(
         return Err(ApiError::forbidden("sign-up is disabled on this server; ask an administrator for an account"));
     }
     let email = normalise_email(&req.email)?;
-    accounts::refuse_operator_account(&state.settings.security, &email)?;
     let org_name = normalise_name("organisation_name", &req.organisation_name)?;
     let display_name = req.display_name.as_deref().map(|n| normalise_name("display_name", n)).transpose()?;
 
     let org_id = Uuid::new_v4();
     let mut tx = state.store.begin(&Context { login_email: Some(email.clone()), ..Context::org(org_id) }).await?;
+    accounts::refuse_new_operator_account(&mut tx, &state.settings.security, &email).await?;
     let org = tx.create_organisation(&org_name).await?;
     let user = accounts::create_user(&mut tx, &email, display_name.as_deref(), &req.password).await?;
     tx.add_member(user.id, Role::Owner).await?;

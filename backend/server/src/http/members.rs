@@ -77,10 +77,10 @@ pub async fn add(
 
     let context = Context { login_email: Some(email.clone()), ..Context::member(principal.org_id, principal.user_id) };
     let mut tx = state.store.begin(&context).await?;
+    accounts::refuse_new_operator_account(&mut tx, &state.settings.security, &email).await?;
     let user = match tx.user_by_email(&email).await? {
         Some(user) => user,
         None => {
-            accounts::refuse_operator_account(&state.settings.security, &email)?;
             let password = req
                 .password
                 .as_deref()

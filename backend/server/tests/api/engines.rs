@@ -85,7 +85,9 @@ async fn the_engines_file_is_the_operators_alone() {
     let body = json!({ "email": "ops@example.com", "role": "admin", "password": PASSWORD });
     app.post("/v1/members", Some(&tenant.token), body).await.expect_error(StatusCode::FORBIDDEN, "forbidden");
     let operator = app.cli_member(None, "ops@example.com", Role::Owner).await;
-    // Once it exists, an organisation may add the account like any other.
+    // Once it exists, the account is like any other: taken, and an organisation may add it.
+    let body = json!({ "email": "ops@example.com", "password": PASSWORD, "organisation_name": "Mine" });
+    app.post("/v1/auth/signup", None, body).await.expect_error(StatusCode::CONFLICT, "email_taken");
     let body = json!({ "email": "ops@example.com", "role": "viewer" });
     app.post("/v1/members", Some(&tenant.token), body).await.expect(StatusCode::CREATED);
     std::fs::write(&path, "text_to_sql: [").unwrap();
