@@ -54,6 +54,7 @@ fn num(value: &Value) -> String {
             Value::Bool(b) => if *b { "yes" } else { "**no**" }.to_owned(),
             Value::String(s) => s.clone(),
             Value::Null => "–".to_owned(),
+            Value::Array(items) => items.iter().map(num).collect::<Vec<_>>().join(", "),
             other => other.to_string(),
         },
     }

@@ -273,15 +273,26 @@ fn settings_for(dir: &tempfile::TempDir) -> kurobe_server::Settings {
     settings
 }
 
+/// A server process of a test's own, killed when the test ends, also when it fails.
+struct OwnProcess(std::process::Child);
+
+impl Drop for OwnProcess {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
 #[tokio::test]
 async fn with_redis_down_queries_are_answered_without_it() {
     // A Redis of our own, stopped mid-test.
     let port = crate::support::spare_port();
-    let mut redis = std::process::Command::new("redis-server")
+    let redis = std::process::Command::new("redis-server")
         .args(["--port", &port.to_string(), "--save", "", "--appendonly", "no"])
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("redis-server is installed by scripts/services.sh");
+    let redis = OwnProcess(redis);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let mut settings = settings();
     settings.redis.url = Some(secrecy::SecretString::from(format!("redis://127.0.0.1:{port}")));
@@ -290,8 +301,7 @@ async fn with_redis_down_queries_are_answered_without_it() {
         |n: u32| json!({ "datasource_id": id, "sql": format!("SELECT {n} AS n, count(*) AS c FROM retail.orders") });
     app.post("/v1/sql", Some(&owner.token), body(1)).await.expect(StatusCode::OK);
 
-    redis.kill().unwrap();
-    redis.wait().unwrap();
+    drop(redis);
     let started = std::time::Instant::now();
     for n in 2..6 {
         let answer = app.post("/v1/sql", Some(&owner.token), body(n)).await.expect(StatusCode::OK).body;
