@@ -45,6 +45,8 @@ for _ in $(seq 50); do
 done
 home=$(mktemp -d /tmp/kurobe-web-e2e.XXXXXX)
 log=$home/start.log
+# The end of start.sh's log (API and web server), without stack-trace frames.
+log_tail() { grep -v -E '^ +([0-9]+: |at )' "$log" | tail -"$1" >&2; }
 pid=
 cleanup() {
   if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
@@ -67,7 +69,7 @@ for _ in $(seq 1200); do
 done
 if [ -z "$ready" ]; then
   echo "start.sh did not become ready:" >&2
-  grep -v -E '^ +([0-9]+: |at )' "$log" | tail -40 >&2
+  log_tail 40
   exit 1
 fi
 creds=$(sed -n 's/^  sign in:  //p' "$log")
@@ -83,7 +85,7 @@ rm -rf "$E2E_SCREENSHOTS"
 if ! npx vitest run --config vitest.e2e.config.ts --reporter=default --reporter=json --outputFile=test-results/e2e.json; then
   # What the API and the web server said while the suite ran, for the failure above.
   echo "--- the end of ./start.sh's log (API and web server):" >&2
-  grep -v -E '^ +([0-9]+: |at )' "$log" | tail -60 >&2
+  log_tail 60
 fi
 
 # One closing line for the whole run.
